@@ -1,0 +1,185 @@
+"""Browser tests: the real stack (API and web server processes, PostgreSQL) and real Chromium.
+
+The stack runs on free loopback ports with its own database, so it never collides with a
+`make run` on the same machine. Chromium is Debian's (`scripts/install-system-packages`);
+Playwright only drives it and never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from tests.pgserver import scratch_database
+from tracker import migrations
+from tracker.config import REPO_ROOT
+from tracker.localdb import free_port, to_libpq
+from tracker.models import Base
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SECRET = "e2e-secret-" + "y" * 40
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class Stack:
+    web_url: str
+    api_url: str
+    database_url: str
+    storage_dir: Path
+    env: dict[str, str]
+
+    def tracker(self, *args: str) -> str:
+        """Run the `tracker` CLI against this stack's database."""
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "tracker"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return result.stdout + result.stderr
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} exited ({proc.returncode}):\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310
+                if resp.status < 500:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in {timeout}s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    if not (REPO_ROOT / "frontend" / "build" / "handler.js").exists():
+        pytest.fail("The web app is not built: run `make setup` (or `npm run build` in frontend/)")
+    logs = Path(tempfile.mkdtemp(prefix="tracker-e2e-"))
+    with scratch_database("e2e") as database_url:
+        migrations.upgrade(database_url)
+        api_port, web_port = free_port(), free_port()
+        web_url = f"http://127.0.0.1:{web_port}"
+        api_url = f"http://127.0.0.1:{api_port}"
+        storage = logs / "storage"
+        env = {
+            **os.environ,
+            "ENVIRONMENT": "test",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": SECRET,
+            "STORAGE_DIR": str(storage),
+            "WEB_ORIGIN": web_url,
+            "API_PORT": str(api_port),
+            "LOG_LEVEL": "WARNING",
+        }
+        tracker_bin = str(Path(sys.executable).parent / "tracker")
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            api_log = logs / "api.log"
+            procs.append(
+                subprocess.Popen(
+                    [tracker_bin, "serve", "--port", str(api_port)],
+                    env=env,
+                    stdout=api_log.open("wb"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            _wait(f"{api_url}/healthz", procs[-1], api_log)
+            web_log = logs / "web.log"
+            web_env = {
+                **env,
+                "HOST": "127.0.0.1",
+                "PORT": str(web_port),
+                "API_URL": api_url,
+                "ORIGIN": web_url,
+            }
+            procs.append(
+                subprocess.Popen(
+                    ["node", "server.js"],
+                    cwd=REPO_ROOT / "frontend",
+                    env=web_env,
+                    stdout=web_log.open("wb"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            _wait(f"{web_url}/", procs[-1], web_log)
+            yield Stack(web_url, api_url, database_url, storage, env)
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            shutil.rmtree(logs, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "stack" not in request.fixturenames:
+        return
+    stack: Stack = request.getfixturevalue("stack")
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with psycopg.connect(to_libpq(stack.database_url), autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/install-system-packages")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(base_url=stack.web_url, viewport={"width": 1280, "height": 800})
+    ctx.set_default_timeout(10_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tracker.app import create_app
+from tracker.config import Environment, Settings
+
+
+async def test_healthz_answers_with_request_id(client: httpx.AsyncClient) -> None:
+    for path in ("/healthz", "/api/healthz"):
+        response = await client.get(path)
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}
+        assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_request_id_from_the_caller_is_kept_when_safe(client: httpx.AsyncClient) -> None:
+    kept = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert kept.headers["x-request-id"] == "abc-123"
+    replaced = await client.get("/healthz", headers={"X-Request-ID": "bad id\nwith newline"})
+    assert replaced.headers["x-request-id"] != "bad id\nwith newline"
+
+
+async def test_readyz_reports_database_and_migration_head(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] == "ok"
+    assert body["migration"] == client._transport.app.state.migration_head  # type: ignore[attr-defined]
+
+
+async def test_readyz_is_503_when_schema_is_behind(client: httpx.AsyncClient, app: object) -> None:
+    app.state.migration_head = "9999"  # type: ignore[attr-defined]
+    try:
+        response = await client.get("/readyz")
+    finally:
+        from tracker.migrations import head_revision
+
+        app.state.migration_head = head_revision()  # type: ignore[attr-defined]
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "migrations_pending"
+
+
+async def test_docs_and_openapi_are_served(client: httpx.AsyncClient) -> None:
+    docs = await client.get("/api/docs")
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()
+    schema = await client.get("/api/openapi.json")
+    assert schema.status_code == 200
+    assert "/api/healthz" in schema.json()["paths"]
+
+
+async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
+    await client.get("/healthz")
+    await client.get("/api/no-such-thing")
+    metrics = (await client.get("/metrics")).text
+    assert 'tracker_http_requests_total{method="GET",route="/healthz",status="200"}' in metrics
+    assert 'route="unmatched",status="404"' in metrics
+    assert "tracker_http_request_duration_seconds_bucket" in metrics
+
+
+async def test_unknown_route_is_problem_json(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/nowhere", json={})
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert set(body) >= {"type", "title", "status", "detail", "code"}
+    assert body["status"] == 404
+    assert "POST /api/nowhere" in body["detail"]
+
+
+async def test_wrong_method_is_405_problem_json(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/healthz")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_production_refuses_the_default_secret() -> None:
+    with pytest.raises(ValueError, match="SECRET_KEY"):
+        Settings(
+            _env_file=None,
+            environment=Environment.PRODUCTION,
+            database_url="postgresql+asyncpg://x/y",
+        )  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="SECRET_KEY"):
+        Settings(
+            _env_file=None,
+            environment=Environment.PRODUCTION,
+            secret_key="short",
+            database_url="postgresql+asyncpg://x/y",
+        )  # type: ignore[call-arg]
+    ok = Settings(
+        _env_file=None,
+        environment=Environment.PRODUCTION,
+        secret_key="s" * 40,
+        database_url="postgresql+asyncpg://x/y",
+    )  # type: ignore[call-arg]
+    assert ok.environment is Environment.PRODUCTION
+
+
+def test_production_requires_a_database_url() -> None:
+    with pytest.raises(ValueError, match="DATABASE_URL"):
+        Settings(_env_file=None, environment=Environment.PRODUCTION, secret_key="s" * 40)  # type: ignore[call-arg]
+
+
+def test_app_refuses_to_start_without_a_database() -> None:
+    with pytest.raises(RuntimeError, match="DATABASE_URL"):
+        create_app(Settings(_env_file=None))  # type: ignore[call-arg]

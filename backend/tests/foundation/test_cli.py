@@ -1,0 +1,167 @@
+"""The `tracker` command, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from tracker.cli import app as cli
+from tracker.config import get_settings
+from tracker.localdb import EmbeddedPostgres, free_port, to_libpq
+
+runner = CliRunner()
+TRACKER = str(Path(sys.executable).parent / "tracker")
+
+
+@pytest.fixture
+def env_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
+
+
+def _roles(url: str) -> dict[str, str]:
+    with psycopg.connect(to_libpq(url)) as conn:
+        return dict(conn.execute("SELECT email, role FROM users").fetchall())  # type: ignore[arg-type]
+
+
+def test_users_create_makes_any_role(env_database: str, app: object) -> None:
+    # `app` is requested so the harness empties the tables after this test.
+    result = runner.invoke(
+        cli,
+        [
+            "users",
+            "create",
+            "--email",
+            "m@example.com",
+            "--password",
+            "a long passphrase",
+            "--role",
+            "MAINTAINER",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created MAINTAINER m@example.com" in result.output
+    assert _roles(env_database) == {"m@example.com": "MAINTAINER"}
+
+    again = runner.invoke(
+        cli,
+        ["users", "create", "--email", "M@example.com", "--password", "a long passphrase"],
+    )
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+
+
+def test_users_create_refuses_bad_role_and_weak_password(env_database: str, app: object) -> None:
+    bad_role = runner.invoke(
+        cli,
+        [
+            "users",
+            "create",
+            "--email",
+            "x@example.com",
+            "--password",
+            "a long passphrase",
+            "--role",
+            "ROOT",
+        ],
+    )
+    assert bad_role.exit_code != 0
+    weak = runner.invoke(
+        cli, ["users", "create", "--email", "x@example.com", "--password", "short"]
+    )
+    assert weak.exit_code == 1
+    assert "at least 10 characters" in weak.output
+    assert _roles(env_database) == {}
+
+
+def test_db_current_shows_head(env_database: str) -> None:
+    result = runner.invoke(cli, ["db", "current"])
+    assert result.exit_code == 0, result.output
+    assert "head: 0001" in result.output
+
+
+def test_openapi_prints_the_schema(tmp_path: Path) -> None:
+    out = tmp_path / "openapi.json"
+    result = runner.invoke(cli, ["openapi", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    schema = json.loads(out.read_text())
+    assert schema["info"]["title"] == "Issues & Insights Tracker API"
+    assert "/api/healthz" in schema["paths"]
+
+
+def test_embedded_server_is_started_migrated_and_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("EMBEDDED_PG_DIR", str(tmp_path / "pg"))
+    get_settings.cache_clear()
+    try:
+        upgraded = runner.invoke(cli, ["db", "upgrade"])
+        assert upgraded.exit_code == 0, upgraded.output
+        server = EmbeddedPostgres(tmp_path / "pg")
+        assert server.initialized
+        assert server.running_port() is None  # started for the command, stopped after it
+        downgraded = runner.invoke(cli, ["db", "downgrade", "base"])
+        assert downgraded.exit_code == 0, downgraded.output
+    finally:
+        get_settings.cache_clear()
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310
+            return int(resp.status)
+    except OSError:
+        return 0
+
+
+def test_up_starts_api_and_worker_makes_the_first_admin_and_stops_everything(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "EMBEDDED_PG_DIR": str(tmp_path / "pg"),
+        "STORAGE_DIR": str(tmp_path / "files"),
+        "API_PORT": str(port),
+        "ADMIN_EMAIL": "boss@example.com",
+        "ADMIN_PASSWORD": "a long admin passphrase",
+    }
+    proc = subprocess.Popen(
+        [TRACKER, "up", "--no-web"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _get(f"http://127.0.0.1:{port}/readyz") != 200:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert time.monotonic() < deadline, "API did not become ready"
+            time.sleep(0.3)
+        server = EmbeddedPostgres(tmp_path / "pg")
+        pg_port = server.running_port()
+        assert pg_port is not None
+        assert _roles(server.url("tracker")) == {"boss@example.com": "ADMIN"}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    assert "Created the first ADMIN: boss@example.com" in output
+    assert "Tracker is running" in output
+    assert EmbeddedPostgres(tmp_path / "pg").running_port() is None, "PostgreSQL left running"
+    assert _get(f"http://127.0.0.1:{port}/healthz") == 0, "API left running"

@@ -1,0 +1,58 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from tracker.config import Settings, get_settings
+from tracker.db import make_engine, make_sessionmaker
+from tracker.error_handlers import install_error_handlers
+from tracker.migrations import head_revision
+from tracker.observability.logging import configure_logging
+from tracker.observability.middleware import RequestContextMiddleware
+from tracker.observability.router import router as operations_router
+from tracker.routers import API_ROUTERS
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set: start the API through `tracker serve`")
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url or "")
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        for startup in app.state.startup_hooks:
+            await startup(app)
+        try:
+            yield
+        finally:
+            for shutdown in reversed(app.state.shutdown_hooks):
+                await shutdown(app)
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Issues & Insights Tracker API",
+        version="0.1.0",
+        summary="Report bugs and feedback with files; triage, work and measure them.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.migration_head = head_revision()
+    app.state.startup_hooks = []
+    app.state.shutdown_hooks = []
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(operations_router)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix="/api")
+    return app

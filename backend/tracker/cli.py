@@ -1,0 +1,297 @@
+"""The `tracker` command: run the stack, the API, the worker; migrations; users."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tracker.config import REPO_ROOT, Settings, get_settings
+
+app = typer.Typer(help="Issues & Insights Tracker", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+LOCAL_DATABASE = "tracker"
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """The database URL to use: DATABASE_URL, else the embedded server (started if needed).
+
+    An embedded server started here is stopped on exit; one already running is left alone.
+    """
+    if settings.database_url:
+        yield settings.database_url
+        return
+    from tracker.localdb import EmbeddedPostgres, ensure_database
+
+    server = EmbeddedPostgres(settings.embedded_pg_dir)
+    was_running = server.initialized and server.running_port() is not None
+    server.start()
+    try:
+        ensure_database(server.url(), LOCAL_DATABASE)
+        yield server.url(LOCAL_DATABASE)
+    finally:
+        if not was_running:
+            server.stop()
+
+
+def _echo(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (API_PORT)")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    with database(settings) as url:
+        os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+        uvicorn.run(
+            "tracker.app:create_app",
+            factory=True,
+            host=host or settings.api_host,
+            port=port or settings.api_port,
+            workers=workers,
+            proxy_headers=True,
+            forwarded_allow_ips="127.0.0.1",
+            access_log=False,
+            log_config=None,
+            ws_ping_interval=20,
+            ws_ping_timeout=20,
+        )
+
+
+@app.command()
+def worker() -> None:
+    """Run the background worker (scheduled jobs)."""
+    from tracker.worker.main import run_worker
+
+    settings = get_settings()
+    with database(settings) as url:
+        run_worker(settings.model_copy(update={"database_url": url}))
+
+
+@app.command()
+def openapi(
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout")] = None,
+) -> None:
+    """Print the OpenAPI schema (the frontend's types are generated from it)."""
+    from tracker.app import create_app
+
+    settings = get_settings().model_copy(update={"database_url": "postgresql+asyncpg://unused/x"})
+    text = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=True) + "\n"
+    if out:
+        out.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from tracker import migrations
+
+    with database(get_settings()) as url:
+        migrations.upgrade(url, revision)
+        _echo(f"Database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (e.g. -1 or base)."""
+    from tracker import migrations
+
+    with database(get_settings()) as url:
+        migrations.downgrade(url, revision)
+        _echo(f"Database at {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's migration revision and the code's head."""
+    from alembic import command
+
+    from tracker import migrations
+
+    with database(get_settings()) as url:
+        command.current(migrations.alembic_config(url), verbose=False)
+        typer.echo(f"head: {migrations.head_revision()}")
+
+
+async def _create_user(url: str, email: str, password: str, full_name: str, role: str) -> int:
+    from tracker.db import make_engine, make_sessionmaker
+    from tracker.users.models import Role
+    from tracker.users.service import create_user
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            user = await create_user(
+                session, email=email, password=password, full_name=full_name, role=Role(role)
+            )
+            await session.commit()
+            return user.id
+    finally:
+        await engine.dispose()
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    role: Annotated[str, typer.Option(help="ADMIN, MAINTAINER or REPORTER")] = "REPORTER",
+    name: Annotated[str, typer.Option(help="Full name")] = "",
+) -> None:
+    """Create a user with any role."""
+    from tracker.errors import TrackerError
+
+    if role not in ("ADMIN", "MAINTAINER", "REPORTER"):
+        raise typer.BadParameter("role must be ADMIN, MAINTAINER or REPORTER", param_hint="--role")
+    with database(get_settings()) as url:
+        try:
+            user_id = asyncio.run(_create_user(url, email, password, name, role))
+        except TrackerError as exc:
+            _echo(f"error: {exc.detail}")
+            raise typer.Exit(1) from exc
+    _echo(f"Created {role} {email} (id {user_id})")
+
+
+async def _ensure_first_admin(url: str, settings: Settings) -> str | None:
+    """Make the first ADMIN when none exists. Returns a message to print once, or None."""
+    from tracker.db import make_engine, make_sessionmaker
+    from tracker.users import repository
+    from tracker.users.models import Role
+    from tracker.users.service import create_user
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            if await repository.count_by_role(session, Role.ADMIN):
+                return None
+            email = settings.admin_email or "admin@example.com"
+            password = settings.admin_password or secrets.token_urlsafe(12)
+            if await repository.get_by_email(session, email):
+                return f"No ADMIN exists and {email} is taken: use `tracker users create`"
+            await create_user(
+                session, email=email, password=password, full_name="Administrator", role=Role.ADMIN
+            )
+            await session.commit()
+            if settings.admin_password:
+                return f"Created the first ADMIN: {email} (password from ADMIN_PASSWORD)"
+            return f"Created the first ADMIN: {email} with password {password}  (shown once)"
+    finally:
+        await engine.dispose()
+
+
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback URL
+                if resp.status < 500:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+@app.command()
+def up(
+    web: Annotated[
+        bool, typer.Option(help="Also start the web server (needs a frontend build)")
+    ] = True,
+) -> None:
+    """Start everything locally: database, migrations, first admin, API, worker and web."""
+    from tracker import migrations
+
+    settings = get_settings()
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    with database(settings) as url:
+        migrations.upgrade(url)
+        message = asyncio.run(_ensure_first_admin(url, settings))
+        if message:
+            _echo(message)
+        env = {**os.environ, "DATABASE_URL": url}
+        bin_dir = Path(sys.executable).parent
+        tracker_bin = str(bin_dir / "tracker")
+        api_url = f"http://{settings.api_host}:{settings.api_port}"
+        try:
+            procs.append(("api", subprocess.Popen([tracker_bin, "serve"], env=env)))  # noqa: S603
+            procs.append(("worker", subprocess.Popen([tracker_bin, "worker"], env=env)))  # noqa: S603
+            if not _wait_http(f"{api_url}/healthz", 60, procs[0][1]):
+                _echo("The API did not start; see its log above.")
+                raise typer.Exit(1)
+            if web:
+                web_env = {
+                    **env,
+                    "HOST": settings.web_host,
+                    "PORT": str(settings.web_port),
+                    "API_URL": api_url,
+                    "ORIGIN": settings.web_origin,
+                }
+                frontend = REPO_ROOT / "frontend"
+                procs.append(
+                    ("web", subprocess.Popen(["node", "server.js"], cwd=frontend, env=web_env))  # noqa: S607
+                )
+                if not _wait_http(f"{settings.web_origin}/", 60, procs[-1][1]):
+                    _echo("The web server did not start; see its log above.")
+                    raise typer.Exit(1)
+            _echo("")
+            _echo(f"  Tracker is running: open {settings.web_origin if web else api_url}")
+            _echo(f"  API {api_url}  ·  docs {api_url}/api/docs  ·  Ctrl-C stops everything")
+            _echo("")
+            while not stopping:
+                for name, proc in procs:
+                    if proc.poll() is not None:
+                        _echo(f"{name} exited with code {proc.returncode}; stopping.")
+                        stopping = True
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            _echo("Stopping…")
+            for _, proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for _, proc in procs:
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    _echo("Stopped.")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,101 @@
+"""Settings: the only module that reads the environment."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEV_SECRET = "dev-insecure-secret-change-me-0000000000000000"  # noqa: S105 - refused in production
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    secret_key: str = DEV_SECRET
+    # Unset: the CLI starts an embedded PostgreSQL and fills this in for the processes it runs.
+    database_url: str | None = None
+    embedded_pg_dir: Path = REPO_ROOT / ".data" / "postgres"
+    storage_dir: Path = REPO_ROOT / ".data" / "storage"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    web_host: str = "127.0.0.1"
+    web_port: int = 3000
+    # The browser-facing origin: the OAuth redirect URI and the WebSocket Origin check
+    # derive from it.
+    web_origin: str = "http://127.0.0.1:3000"
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    admin_email: str | None = None
+    admin_password: str | None = None
+
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=900)
+    refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+    auth_code_ttl_seconds: int = Field(default=60, ge=10, le=60)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    max_attachments_per_issue: int = Field(default=20, ge=1)
+
+    stats_interval_minutes: int = Field(default=30, ge=1)
+    orphan_sweep_interval_minutes: int = Field(default=60, ge=1)
+    token_cleanup_interval_minutes: int = Field(default=60, ge=1)
+
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_provider_name: str = "Google"
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_origins(cls, data: dict[str, object]) -> dict[str, object]:
+        raw = data.get("allowed_origins") if isinstance(data, dict) else None
+        if isinstance(raw, str):
+            data["allowed_origins"] = [o.strip() for o in raw.split(",") if o.strip()]
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            if not self.secret_key or self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "SECRET_KEY must be set to a random value of at least 32 characters "
+                    "in production (generate one with: openssl rand -hex 32)"
+                )
+            if not self.database_url:
+                raise ValueError("DATABASE_URL must be set in production")
+        return self
+
+    @property
+    def origins(self) -> list[str]:
+        return [self.web_origin, *self.allowed_origins]
+
+    @property
+    def oauth_redirect_uri(self) -> str:
+        return f"{self.web_origin.rstrip('/')}/auth/callback"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

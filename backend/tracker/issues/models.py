@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Computed,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tracker.db import Base, Timestamped
+from tracker.users.models import str_enum
+
+
+class Status(StrEnum):
+    OPEN = "OPEN"
+    TRIAGED = "TRIAGED"
+    IN_PROGRESS = "IN_PROGRESS"
+    DONE = "DONE"
+
+
+class Severity(StrEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+SEVERITY_RANK_SQL = (
+    "CASE severity WHEN 'LOW' THEN 1 WHEN 'MEDIUM' THEN 2 WHEN 'HIGH' THEN 3 "
+    "WHEN 'CRITICAL' THEN 4 END"
+)
+SEARCH_VECTOR_SQL = (
+    "setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'B')"
+)
+
+issue_tags = Table(
+    "issue_tags",
+    Base.metadata,
+    Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+    __table_args__ = (Index("uq_tags_name_lower", func.lower(text("name")), unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Issue(Timestamped, Base):
+    __tablename__ = "issues"
+    __table_args__ = (
+        CheckConstraint("char_length(title) BETWEEN 1 AND 200", name="title_length"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        # Cursor pagination and sorting: every sort key ends in id, so pages never overlap.
+        Index("ix_issues_created_at_id", "created_at", "id"),
+        Index("ix_issues_updated_at_id", "updated_at", "id"),
+        Index("ix_issues_severity_rank_id", "severity_rank", "id"),
+        Index("ix_issues_reporter_id_created_at_id", "reporter_id", "created_at", "id"),
+        Index("ix_issues_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_issues_search", "search", postgresql_using="gin"),
+        Index(
+            "ix_issues_title_trgm",
+            "title",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Sanitised HTML rendered from the Markdown source on every write.
+    description_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    severity: Mapped[Severity] = mapped_column(str_enum(Severity, "severity"), index=True)
+    status: Mapped[Status] = mapped_column(
+        str_enum(Status, "status"), default=Status.OPEN, server_default=Status.OPEN.value
+    )
+    severity_rank: Mapped[int] = mapped_column(
+        SmallInteger, Computed(SEVERITY_RANK_SQL, persisted=True)
+    )
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    resolved_at: Mapped[datetime | None]
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), deferred=True
+    )
+
+
+class IssueEvent(Base):
+    """One change to an issue: the activity history and the realtime feed.
+
+    Events outlive a deleted issue (issue_id becomes NULL, `issue_ref` keeps the number) so the
+    deletion itself stays in the audit trail and reaches live subscribers on resume.
+    """
+
+    __tablename__ = "issue_events"
+    __table_args__ = (Index("ix_issue_events_issue_id_id", "issue_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"))
+    issue_ref: Mapped[int]
+    # The issue's reporter at the time, so per-role scoping works after deletion too.
+    reporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)

@@ -1,0 +1,32 @@
+"""Every table's model, imported once so the metadata is complete (Alembic, tests)."""
+
+from tracker.attachments.models import Attachment
+from tracker.auth.models import (
+    AuthorizationCode,
+    ExternalIdentity,
+    LoginAttempt,
+    OidcLoginState,
+    RefreshToken,
+)
+from tracker.comments.models import Comment
+from tracker.db import Base
+from tracker.issues.models import Issue, IssueEvent, Tag, issue_tags
+from tracker.stats.models import DailyStat
+from tracker.users.models import User
+
+__all__ = [
+    "Attachment",
+    "AuthorizationCode",
+    "Base",
+    "Comment",
+    "DailyStat",
+    "ExternalIdentity",
+    "Issue",
+    "IssueEvent",
+    "LoginAttempt",
+    "OidcLoginState",
+    "RefreshToken",
+    "Tag",
+    "User",
+    "issue_tags",
+]
