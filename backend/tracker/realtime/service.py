@@ -1,0 +1,58 @@
+"""Recording changes: one `issue_events` row per change, announced with NOTIFY.
+
+`pg_notify` is transactional: PostgreSQL delivers it only when the request's transaction
+commits, so a rolled-back change is never announced, and every API process and the worker that
+LISTENs on the channel hears it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracker.issues.models import IssueEvent
+
+NOTIFY_CHANNEL = "tracker_events"
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    issue_id: int,
+    reporter_id: int | None,
+    actor_id: int | None,
+    kind: str,
+    data: dict[str, Any] | None = None,
+    exists: bool = True,
+) -> IssueEvent:
+    """Write the event row and queue its notification in the current transaction.
+
+    `kind` is dotted: issue.created, issue.updated, issue.deleted, comment.created, ...
+    `exists=False` for an issue being deleted in this transaction (the row keeps `issue_ref`).
+    """
+    event = IssueEvent(
+        issue_id=issue_id if exists else None,
+        issue_ref=issue_id,
+        reporter_id=reporter_id,
+        actor_id=actor_id,
+        kind=kind,
+        data=data or {},
+    )
+    session.add(event)
+    await session.flush()
+    payload = json.dumps(
+        {"id": event.id, "issue_id": issue_id, "reporter_id": reporter_id, "kind": kind}
+    )
+    await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, payload)))
+    return event
+
+
+async def notify_stats_changed(session: AsyncSession) -> None:
+    """Tell live dashboards that aggregated numbers changed (no history row)."""
+    payload = json.dumps(
+        {"id": None, "issue_id": None, "reporter_id": None, "kind": "stats.updated"}
+    )
+    await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, payload)))

@@ -1,0 +1,127 @@
+// Production entry point: one origin for the browser. SvelteKit (adapter-node's handler) serves the
+// pages; everything under /api — plain HTTP and the WebSocket upgrade on /api/ws — is forwarded to
+// the API unchanged, so cookies, CORS and the WebSocket Origin check all see a single site.
+//
+//   HOST     interface to listen on            (default 127.0.0.1)
+//   PORT     port to listen on                 (default 3000)
+//   API_URL  where the FastAPI service listens (default http://127.0.0.1:8000)
+//
+// adapter-node's own variables (ORIGIN, PROTOCOL_HEADER, HOST_HEADER, ADDRESS_HEADER, XFF_DEPTH,
+// BODY_SIZE_LIMIT…) still apply to the pages.
+import http from 'node:http';
+import https from 'node:https';
+import httpProxy from 'http-proxy';
+
+const HOST = process.env.HOST || '127.0.0.1';
+const PORT = Number(process.env.PORT || 3000);
+const API_URL = (process.env.API_URL || 'http://127.0.0.1:8000').replace(/\/+$/, '');
+
+// Without ORIGIN, adapter-node assumes https, which makes SvelteKit's CSRF check reject form posts
+// on plain-http local runs. Derive the protocol from X-Forwarded-Proto instead, which this server
+// always sets (see forwardedHeaders) — set before the handler module reads its environment.
+if (!process.env.ORIGIN) {
+	process.env.PROTOCOL_HEADER ??= 'x-forwarded-proto';
+	process.env.HOST_HEADER ??= 'x-forwarded-host';
+}
+const { handler } = await import('./build/handler.js');
+
+const BAD_GATEWAY = JSON.stringify({
+	type: 'about:blank',
+	title: 'Bad Gateway',
+	status: 502,
+	detail: 'API unreachable',
+	code: 'api_unreachable'
+});
+
+/** True for `/api`, `/api/…` and `/api?…`, but not for e.g. `/apiary`. */
+function isApiPath(url = '') {
+	return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?');
+}
+
+/**
+ * Keep what an outer proxy already said about the client and add this hop, so the API logs the real
+ * client address and builds https URLs when TLS ends in front of us.
+ * @param {http.IncomingMessage} req
+ */
+function forwardedHeaders(req) {
+	const remote = req.socket.remoteAddress ?? '';
+	const xff = req.headers['x-forwarded-for'];
+	req.headers['x-forwarded-for'] = xff ? `${xff}, ${remote}` : remote;
+	if (!req.headers['x-forwarded-proto']) {
+		req.headers['x-forwarded-proto'] = /** @type {any} */ (req.socket).encrypted ? 'https' : 'http';
+	}
+	if (!req.headers['x-forwarded-host'] && req.headers.host) {
+		req.headers['x-forwarded-host'] = req.headers.host;
+	}
+}
+
+const proxy = httpProxy.createProxyServer({
+	target: API_URL,
+	// Reuse connections to the API instead of a TCP handshake per request.
+	agent: new (API_URL.startsWith('https:') ? https : http).Agent({ keepAlive: true }),
+	// Host stays the browser's, so the API's Origin/redirect checks see the public origin.
+	changeOrigin: false,
+	// Headers are set by forwardedHeaders: http-proxy's xfwd would turn "https" into "https,http".
+	xfwd: false,
+	ws: true
+});
+
+proxy.on('error', (err, _req, res) => {
+	console.error(`[web] API proxy error (${API_URL}): ${err.message}`);
+	if (res instanceof http.ServerResponse) {
+		if (!res.headersSent) {
+			res.writeHead(502, {
+				'content-type': 'application/problem+json',
+				'content-length': Buffer.byteLength(BAD_GATEWAY),
+				'cache-control': 'no-store'
+			});
+			res.end(BAD_GATEWAY);
+		} else {
+			res.destroy();
+		}
+	} else if (res && !res.destroyed) {
+		// A WebSocket upgrade: the socket is still raw HTTP/1.1 at this point.
+		res.end(
+			'HTTP/1.1 502 Bad Gateway\r\n' +
+				'Content-Type: application/problem+json\r\n' +
+				`Content-Length: ${Buffer.byteLength(BAD_GATEWAY)}\r\n` +
+				'Connection: close\r\n\r\n' +
+				BAD_GATEWAY
+		);
+	}
+});
+
+const server = http.createServer((req, res) => {
+	forwardedHeaders(req);
+	if (isApiPath(req.url)) {
+		proxy.web(req, res);
+		return;
+	}
+	handler(req, res, () => {
+		res.statusCode = 404;
+		res.end('Not found');
+	});
+});
+
+server.on('upgrade', (req, socket, head) => {
+	if (!isApiPath(req.url)) {
+		socket.destroy();
+		return;
+	}
+	forwardedHeaders(req);
+	proxy.ws(req, socket, head);
+});
+
+server.listen(PORT, HOST, () => {
+	console.log(`[web] listening on http://${HOST}:${PORT} (API ${API_URL})`);
+});
+
+function shutdown(signal) {
+	console.log(`[web] ${signal}: shutting down`);
+	server.close(() => process.exit(0));
+	server.closeIdleConnections?.();
+	// Open WebSockets never end on their own; do not let them hold the process.
+	setTimeout(() => process.exit(0), 5000).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,0 +1,18 @@
+export { default as Avatar, initials } from './Avatar.svelte';
+export { default as Badge } from './Badge.svelte';
+export { default as Button } from './Button.svelte';
+export type { ButtonSize, ButtonVariant } from './Button.svelte';
+export { default as Card } from './Card.svelte';
+export { default as Dialog } from './Dialog.svelte';
+export { default as Input } from './Input.svelte';
+export { default as Select } from './Select.svelte';
+export type { SelectOption } from './Select.svelte';
+export { default as SeverityBadge } from './SeverityBadge.svelte';
+export { default as Spinner } from './Spinner.svelte';
+export { default as StatusBadge } from './StatusBadge.svelte';
+export { default as Textarea } from './Textarea.svelte';
+export { default as Toaster } from './Toaster.svelte';
+export { toast } from './toast.svelte';
+export type { ToastOptions, ToastTone } from './toast.svelte';
+export * from './tones';
+export { cx } from './cx';
