@@ -93,7 +93,9 @@ async def test_several_files_in_one_request_each_get_their_detected_type(
     resp = await upload(reporter, issue.id, *files)
 
     assert resp.status_code == 201, resp.text
-    got = {i["filename"]: (i["content_type"], i["preview"], i["has_thumbnail"]) for i in resp.json()}
+    got = {
+        i["filename"]: (i["content_type"], i["preview"], i["has_thumbnail"]) for i in resp.json()
+    }
     assert got == {
         "invoice.pdf": ("application/pdf", "pdf", False),
         "server.log": ("text/plain", "none", False),

@@ -72,7 +72,8 @@ def content_disposition(name: str, *, inline: bool) -> str:
     ascii_name = re.sub(r"[^A-Za-z0-9 !#$&+,.=@^_`{}~()\[\]\'-]", "_", ascii_name)
     ascii_name = re.sub(r"\s+", " ", ascii_name)
     ascii_name = re.sub(r" (\.[^.]*)$", r"\1", ascii_name)  # "Résumé 日本.pdf" -> "Resume.pdf"
-    if not ascii_name.strip("_. "):
+    stem, dot, _ = ascii_name.rpartition(".")
+    if not (stem if dot else ascii_name).strip("_. "):
         ext = extension(name)
         ascii_name = f"{FALLBACK_NAME}.{ext}" if ext.isascii() and ext.isalnum() else FALLBACK_NAME
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

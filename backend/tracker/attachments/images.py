@@ -8,6 +8,7 @@ it; the original file is kept byte for byte for download.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -18,8 +19,10 @@ THUMBNAIL_SIZE = (480, 480)
 # A screenshot of a 8K display is 33 Mpx; anything much larger is a decompression bomb
 # (a few KB of PNG that expands to gigabytes of pixels).
 MAX_PIXELS = 50_000_000
-# Pillow's own guard: a warning above this, DecompressionBombError above twice this.
+# Pillow's own guard, checked when the header is read: above this it warns (made an error here),
+# above twice this it raises DecompressionBombError.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+warnings.simplefilter("error", Image.DecompressionBombWarning)
 
 _FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
 
@@ -46,7 +49,7 @@ def make_thumbnail(source: Path, target: Path, content_type: str, filename: str)
     except Unprocessable:
         target.unlink(missing_ok=True)
         raise
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         target.unlink(missing_ok=True)
         raise Unprocessable(
             f"{filename} has too many pixels to be an ordinary image",

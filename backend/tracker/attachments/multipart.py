@@ -115,7 +115,8 @@ class _Receiver:
         if disposition != b"form-data" or b"name" not in params:
             raise BadRequest("A multipart part has no form-data name", code="malformed_multipart")
         self._name = _decode(params[b"name"])
-        if b"filename" not in params:
+        # A `file` part is a file even when a client leaves out its name.
+        if b"filename" not in params and self._name != FILE_FIELD:
             self._field_count += 1
             if self._field_count > MAX_FIELDS:
                 raise Unprocessable("Too many form fields", code="too_many_fields")
@@ -124,7 +125,7 @@ class _Receiver:
             raise Unprocessable(
                 f"Files go in `{FILE_FIELD}` parts, not `{self._name}`", code="unexpected_file"
             )
-        self._filename = _decode(params[b"filename"])
+        self._filename = _decode(params.get(b"filename", b""))
         if len(self.form.files) >= self.max_files:
             raise Unprocessable(
                 f"At most {self.max_files} files can be attached to an issue",
