@@ -94,6 +94,16 @@ export function problemMessage(status: number, body: string): string {
 	return `The upload failed (HTTP ${status}).`;
 }
 
+/** A failed upload; `retryable` when trying again may help (network or server trouble). */
+export class UploadError extends Error {
+	constructor(
+		message: string,
+		readonly retryable: boolean
+	) {
+		super(message);
+	}
+}
+
 export interface UploadHandle {
 	promise: Promise<Attachment[]>;
 	abort: () => void;
@@ -117,10 +127,13 @@ export function uploadFile(
 			if (xhr.status === 201) {
 				onProgress(1);
 				resolve(JSON.parse(xhr.responseText) as Attachment[]);
-			} else reject(new Error(problemMessage(xhr.status, xhr.responseText)));
+			} else {
+				const message = problemMessage(xhr.status, xhr.responseText);
+				reject(new UploadError(message, xhr.status >= 500 || xhr.status === 429));
+			}
 		};
-		xhr.onerror = () => reject(new Error(problemMessage(0, '')));
-		xhr.onabort = () => reject(new Error('Upload cancelled.'));
+		xhr.onerror = () => reject(new UploadError(problemMessage(0, ''), true));
+		xhr.onabort = () => reject(new UploadError('Upload cancelled.', false));
 		const body = new FormData();
 		body.append('file', file, file.name);
 		xhr.send(body);
