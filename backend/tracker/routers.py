@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-API_ROUTERS: list[APIRouter] = []
+from tracker.attachments.router import router as attachments_router
+
+API_ROUTERS: list[APIRouter] = [attachments_router]
