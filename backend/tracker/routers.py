@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-API_ROUTERS: list[APIRouter] = []
+from tracker.stats.router import router as stats_router
+
+API_ROUTERS: list[APIRouter] = [stats_router]
