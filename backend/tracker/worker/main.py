@@ -9,6 +9,7 @@ restarted or new leader resumes the same schedule instead of adding jobs.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -116,6 +117,8 @@ def _lead(conn: psycopg.Connection[Any], settings: Settings, stop: threading.Eve
 
 def run_worker(settings: Settings) -> None:
     configure_logging(settings.log_level, json=settings.log_json)
+    # Our own job_succeeded / job_failed lines say it better than APScheduler's per-run INFO.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
     assert settings.database_url
     runner.configure(settings)
     serve_metrics(settings)

@@ -19,13 +19,17 @@ log = get_logger("tracker.worker")
 _settings: Settings | None = None
 
 
+class JobFailed(Exception):
+    """A job raised; it has been logged and counted already."""
+
+
 def configure(settings: Settings) -> None:
     global _settings
     _settings = settings
 
 
 async def run_job(name: str, settings: Settings) -> dict[str, int]:
-    """Run job `name` once in one transaction; raises what the job raised (after recording it)."""
+    """Run job `name` once in one transaction; JobFailed (logged and counted) if it raised."""
     job = JOBS[name]
     assert settings.database_url
     engine = make_engine(settings.database_url, pool_size=1)
@@ -46,7 +50,7 @@ async def run_job(name: str, settings: Settings) -> dict[str, int]:
             error=repr(exc),
             exc_info=exc,
         )
-        raise
+        raise JobFailed(f"{name} failed: {exc!r}") from exc
     finally:
         await engine.dispose()
     elapsed = time.perf_counter() - started
@@ -61,6 +65,6 @@ async def run_job(name: str, settings: Settings) -> dict[str, int]:
 def run_scheduled(name: str) -> None:
     """The scheduler's entry point. A failure is logged and counted, and the next tick retries."""
     assert _settings is not None, "runner.configure() was not called"
-    # run_job has logged and counted the failure already; raising would only log it twice.
-    with contextlib.suppress(Exception):
+    # Logged and counted already; raising would only make the scheduler log it twice.
+    with contextlib.suppress(JobFailed):
         asyncio.run(run_job(name, _settings))
