@@ -2,7 +2,7 @@
 // dark) and match the status and severity badges.
 import type { Tone } from '$lib/components/ui';
 
-export const toneColor = (tone: Tone): string => `var(--color-tone-${tone}-fg)`;
+export const toneColor = (tone: Tone): string => `var(--tk-${tone}-fg)`;
 
 export interface Series {
 	key: string;
