@@ -3,5 +3,6 @@
 from fastapi import APIRouter
 
 from tracker.attachments.router import router as attachments_router
+from tracker.stats.router import router as stats_router
 
-API_ROUTERS: list[APIRouter] = [attachments_router]
+API_ROUTERS: list[APIRouter] = [attachments_router, stats_router]

@@ -97,6 +97,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/stats/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Daily
+         * @description The daily trend of issues by status, and issues created vs done per day.
+         *
+         *     Staff get the worker's snapshots (`daily_stats`, global); a REPORTER's trend is computed
+         *     live from their own issues, since the snapshots cannot be narrowed to one reporter.
+         */
+        get: operations["get_daily_api_stats_daily_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stats/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Summary
+         * @description Open issues per severity and status, resolution times and the oldest open issues.
+         *
+         *     A REPORTER's numbers count only their own issues; MAINTAINER and ADMIN see every issue.
+         */
+        get: operations["get_summary_api_stats_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -191,6 +236,46 @@ export interface components {
              */
             readonly url: string;
         };
+        /** DailyStats */
+        DailyStats: {
+            /** Created Vs Done */
+            created_vs_done: components["schemas"]["FlowPoint"][];
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "all" | "own";
+            /**
+             * Source
+             * @description `daily_stats`: the worker's snapshots; `live`: reconstructed from the caller's own issues and their history (daily_stats holds global numbers only)
+             * @enum {string}
+             */
+            source: "daily_stats" | "live";
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /** Trend */
+            trend: components["schemas"]["TrendPoint"][];
+        };
+        /** FlowPoint */
+        FlowPoint: {
+            /** Created */
+            created: number;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Done */
+            done: number;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -203,6 +288,20 @@ export interface components {
              * @constant
              */
             status: "ok";
+        };
+        /** OldIssue */
+        OldIssue: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            severity: components["schemas"]["Severity"];
+            status: components["schemas"]["Status"];
+            /** Title */
+            title: string;
         };
         /** Readiness */
         Readiness: {
@@ -218,6 +317,120 @@ export interface components {
              * @constant
              */
             status: "ready";
+        };
+        /**
+         * Severity
+         * @enum {string}
+         */
+        Severity: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
+        /** SeverityCount */
+        SeverityCount: {
+            /** Count */
+            count: number;
+            severity: components["schemas"]["Severity"];
+        };
+        /** StatsSummary */
+        StatsSummary: {
+            /**
+             * By Status
+             * @description Every issue by status, every status
+             */
+            by_status: components["schemas"]["StatusCount"][];
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Median Time To Resolve Seconds */
+            median_time_to_resolve_seconds: number | null;
+            /**
+             * Oldest Open
+             * @description The five unresolved issues waiting longest
+             */
+            oldest_open: components["schemas"]["OldIssue"][];
+            /**
+             * Open By Severity
+             * @description Unresolved issues, every severity
+             */
+            open_by_severity: components["schemas"]["SeverityCount"][];
+            /**
+             * Scope
+             * @description `own` when only the caller's issues count
+             * @enum {string}
+             */
+            scope: "all" | "own";
+            /** Time In Status */
+            time_in_status: components["schemas"]["StatusDuration"][];
+            totals: components["schemas"]["Totals"];
+        };
+        /**
+         * Status
+         * @enum {string}
+         */
+        Status: "OPEN" | "TRIAGED" | "IN_PROGRESS" | "DONE";
+        /** StatusCount */
+        StatusCount: {
+            /** Count */
+            count: number;
+            status: components["schemas"]["Status"];
+        };
+        /** StatusDuration */
+        StatusDuration: {
+            /**
+             * Average Seconds
+             * @description Mean length of a finished stay in this status; null when none finished yet
+             */
+            average_seconds: number | null;
+            /**
+             * Samples
+             * @description How many finished stays the average is taken over
+             */
+            samples: number;
+            status: components["schemas"]["Status"];
+        };
+        /** Totals */
+        Totals: {
+            /** Done */
+            done: number;
+            /**
+             * Done This Week
+             * @description Resolved in the last 7 days
+             */
+            done_this_week: number;
+            /** In Progress */
+            in_progress: number;
+            /**
+             * Open
+             * @description Not DONE yet (OPEN, TRIAGED or IN_PROGRESS)
+             */
+            open: number;
+            /**
+             * Total
+             * @description Every issue in scope
+             */
+            total: number;
+        };
+        /** TrendPoint */
+        TrendPoint: {
+            /** By Status */
+            by_status: {
+                [key: string]: number;
+            };
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Open
+             * @description Unresolved issues at the day's snapshot
+             */
+            open: number | null;
+            /**
+             * Recorded
+             * @description False when no snapshot exists for this day
+             */
+            recorded: boolean;
         };
         /** ValidationError */
         ValidationError: {
@@ -453,6 +666,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    get_daily_api_stats_daily_get: {
+        parameters: {
+            query?: {
+                /** @description How many UTC days, today included */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyStats"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_summary_api_stats_summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsSummary"];
                 };
             };
         };
