@@ -2,4 +2,7 @@
 
 from fastapi import APIRouter
 
-API_ROUTERS: list[APIRouter] = []
+from tracker.auth.router import router as auth_router
+from tracker.users.router import router as users_router
+
+API_ROUTERS: list[APIRouter] = [auth_router, users_router]
