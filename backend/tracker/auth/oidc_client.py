@@ -148,13 +148,24 @@ def _jwk_client(jwks_uri: str) -> jwt.PyJWKClient:
     return client
 
 
+def _signing_key(client: jwt.PyJWKClient, id_token: str) -> jwt.PyJWK:
+    kid = jwt.get_unverified_header(id_token).get("kid")
+    if kid:
+        return client.get_signing_key(kid)
+    # OpenID Connect Core §10.1: `kid` may be left out when the set holds a single key.
+    keys = client.get_signing_keys()
+    if len(keys) != 1:
+        raise jwt.InvalidTokenError("The ID token names no key and the provider has several")
+    return keys[0]
+
+
 async def verify_id_token(
     meta: ProviderMetadata, settings: Settings, *, id_token: str, nonce: str
 ) -> dict[str, Any]:
     """OpenID Connect Core §3.1.3.7: signature by the provider's JWKS, iss, aud, exp, nonce."""
     try:
         # PyJWKClient fetches (and caches) the key set with blocking I/O: keep it off the loop.
-        key = await asyncio.to_thread(_jwk_client(meta.jwks_uri).get_signing_key_from_jwt, id_token)
+        key = await asyncio.to_thread(_signing_key, _jwk_client(meta.jwks_uri), id_token)
         claims: dict[str, Any] = jwt.decode(
             id_token,
             key.key,
