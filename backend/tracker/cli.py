@@ -42,7 +42,7 @@ def database(settings: Settings) -> Iterator[str]:
         return
     from tracker.localdb import EmbeddedPostgres, ensure_database
 
-    server = EmbeddedPostgres(settings.embedded_pg_dir)
+    server = EmbeddedPostgres(settings.embedded_pg_dir, port=settings.embedded_pg_port)
     was_running = server.initialized and server.running_port() is not None
     server.start()
     try:

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # Unset: the CLI starts an embedded PostgreSQL and fills this in for the processes it runs.
     database_url: str | None = None
     embedded_pg_dir: Path = REPO_ROOT / ".data" / "postgres"
+    # Another free port is used when this one is taken.
+    embedded_pg_port: int = Field(default=54329, ge=1024, le=65535)
     storage_dir: Path = REPO_ROOT / ".data" / "storage"
 
     api_host: str = "127.0.0.1"

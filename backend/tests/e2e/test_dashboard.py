@@ -110,6 +110,7 @@ def test_dashboard_shows_open_issues_per_severity(
     expect(today.get_by_role("cell")).to_have_text(["6", "2", "2", "2"])
 
 
-def test_dashboard_asks_a_signed_out_visitor_to_sign_in(page: Page) -> None:
+def test_dashboard_sends_a_signed_out_visitor_to_sign_in_and_back(page: Page) -> None:
     page.goto("/dashboard")
-    expect(page.get_by_role("heading", name="Sign in to see the dashboard")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/auth/signin\?redirectTo=%2Fdashboard$"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
