@@ -75,7 +75,7 @@ def serve(
             port=port or settings.api_port,
             workers=workers,
             proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
+            forwarded_allow_ips=settings.forwarded_allow_ips,
             access_log=False,
             log_config=None,
             ws_ping_interval=20,

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     storage_dir: Path = REPO_ROOT / ".data" / "storage"
 
     api_host: str = "127.0.0.1"
+    # Proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated, or "*").
+    forwarded_allow_ips: str = "127.0.0.1"
     api_port: int = 8000
     web_host: str = "127.0.0.1"
     web_port: int = 3000
