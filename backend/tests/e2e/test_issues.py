@@ -28,7 +28,9 @@ def make_user(stack: Stack, email: str, role: str, name: str) -> int:
     return int(row[0])
 
 
-def signed_in(browser: Browser, stack: Stack, user_id: int) -> BrowserContext:
+def signed_in(
+    browser: Browser, stack: Stack, user_id: int, *, javascript: bool = True
+) -> BrowserContext:
     """A browser session for the user. Until the sign-in pages exist this sets the session
     cookie the web server reads, exactly as sign-in will."""
     settings = Settings(
@@ -36,7 +38,11 @@ def signed_in(browser: Browser, stack: Stack, user_id: int) -> BrowserContext:
         environment=Environment.TEST,
         secret_key=stack.env["SECRET_KEY"],
     )
-    ctx = browser.new_context(base_url=stack.web_url, viewport={"width": 1280, "height": 900})
+    ctx = browser.new_context(
+        base_url=stack.web_url,
+        viewport={"width": 1280, "height": 900},
+        java_script_enabled=javascript,
+    )
     ctx.set_default_timeout(10_000)
     ctx.add_cookies(
         [
@@ -158,3 +164,75 @@ def test_stale_page_gets_a_clear_message(people: tuple[Page, Page], stack: Stack
     )
     maintainer.get_by_test_id("stale-warning").get_by_role("link", name="Reload").click()
     expect(maintainer.get_by_test_id("issue-status")).to_contain_text("Triaged")
+
+
+def test_everything_works_without_javascript(browser: Browser, stack: Stack) -> None:
+    reporter_id = make_user(stack, "nojs@example.com", "REPORTER", "Noel Nojs")
+    maintainer_id = make_user(stack, "staff@example.com", "MAINTAINER", "Sam Staff")
+    with psycopg.connect(to_libpq(stack.database_url)) as conn:
+        conn.execute(
+            "INSERT INTO issues (title, severity, reporter_id, created_at) "
+            "SELECT 'Older issue ' || g, 'LOW', %s, now() - make_interval(mins => g) "
+            "FROM generate_series(1, 30) g",
+            (reporter_id,),
+        )
+    reporter = signed_in(browser, stack, reporter_id, javascript=False).new_page()
+    maintainer = signed_in(browser, stack, maintainer_id, javascript=False).new_page()
+
+    reporter.goto("/issues/new")
+    reporter.get_by_label("Title").fill("Export button is greyed out")
+    reporter.get_by_label("Description").fill("It says _disabled_ even for **admins**")
+    reporter.get_by_test_id("preview-tab").click()  # a server round trip
+    expect(reporter.get_by_test_id("markdown-preview").locator("strong")).to_have_text("admins")
+    expect(reporter.get_by_label("Title")).to_have_value("Export button is greyed out")
+    reporter.get_by_role("button", name="Create issue", exact=True).last.click()
+    expect(reporter).to_have_url(re.compile(r"/issues/\d+$"))
+    issue_url = reporter.url
+    expect(reporter.get_by_test_id("issue-description").locator("em")).to_have_text("disabled")
+    reporter.get_by_role("textbox", name="Comment", exact=True).fill(
+        "Still happening on **Firefox**"
+    )
+    reporter.get_by_role("button", name="Comment", exact=True).click()
+    expect(reporter.get_by_test_id("comment-body").locator("strong")).to_have_text("Firefox")
+
+    maintainer.goto(issue_url)
+    maintainer.get_by_role("button", name="Mark triaged").click()
+    expect(maintainer.get_by_test_id("issue-status")).to_contain_text("Triaged")
+
+    # The list pages through "Load more" as a plain link.
+    reporter.goto("/issues?severity=LOW")
+    rows = reporter.get_by_test_id("issue-list").locator("li")
+    expect(rows).to_have_count(25)
+    reporter.get_by_test_id("load-more").click()
+    expect(rows).to_have_count(5)
+    expect(rows.last).to_contain_text("Older issue 30")
+    expect(reporter.get_by_role("link", name="Back to the first page")).to_be_visible()
+
+
+def test_load_more_appends_and_filters_live_in_the_url(
+    people: tuple[Page, Page], stack: Stack
+) -> None:
+    reporter, maintainer = people
+    with psycopg.connect(to_libpq(stack.database_url)) as conn:
+        conn.execute(
+            "INSERT INTO issues (title, severity, reporter_id, created_at) "
+            "SELECT 'Crash report ' || g, "
+            "(ARRAY['LOW','CRITICAL'])[1 + g % 2], u.id, now() - make_interval(mins => g) "
+            "FROM generate_series(1, 30) g, users u WHERE u.email = 'rita@example.com'"
+        )
+    maintainer.goto("/issues")
+    rows = maintainer.get_by_test_id("issue-list").locator("li")
+    expect(rows).to_have_count(25)
+    maintainer.get_by_test_id("load-more").click()
+    expect(rows).to_have_count(30)
+    expect(maintainer).to_have_url(re.compile(r"/issues$"))
+    expect(maintainer.get_by_test_id("load-more")).to_have_count(0)
+
+    maintainer.get_by_role("combobox", name="Severity").select_option("CRITICAL")
+    expect(maintainer).to_have_url(re.compile(r"severity=CRITICAL"))
+    expect(rows).to_have_count(15)
+    maintainer.get_by_role("searchbox", name="Search").fill("report 7")
+    maintainer.get_by_role("searchbox", name="Search").press("Enter")
+    expect(maintainer).to_have_url(re.compile(r"q=report\+7"))
+    expect(rows.first).to_contain_text("Crash report 7")
+    expect(rows.first.locator("mark").first).to_be_visible()
