@@ -212,7 +212,7 @@ def test_everything_works_without_javascript(browser: Browser, stack: Stack) -> 
 def test_load_more_appends_and_filters_live_in_the_url(
     people: tuple[Page, Page], stack: Stack
 ) -> None:
-    reporter, maintainer = people
+    _reporter, maintainer = people
     with psycopg.connect(to_libpq(stack.database_url)) as conn:
         conn.execute(
             "INSERT INTO issues (title, severity, reporter_id, created_at) "
