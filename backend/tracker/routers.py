@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-API_ROUTERS: list[APIRouter] = []
+from tracker.realtime.router import router as realtime_router
+
+API_ROUTERS: list[APIRouter] = [realtime_router]
