@@ -192,9 +192,13 @@ class Listener:
                 if note.get("kind") == "stats.updated":
                     self.hub.dispatch_stats()
                 continue
-            if event_id in self._replayed:
-                self._replayed.discard(event_id)
-                continue
+            if self._replayed:
+                # Notifications that raced the catch-up query were dispatched by it already.
+                if event_id in self._replayed:
+                    self._replayed.discard(event_id)
+                    continue
+                if event_id > max(self._replayed):
+                    self._replayed.clear()
             found = rows.get(event_id)
             if found is not None:
                 self.hub.dispatch(found)

@@ -160,8 +160,8 @@ async def subscribe(hub: Hub, conn: Connection, message: SubscribeMessage) -> No
         buffer=[] if message.since is not None else None,
     )
     # Live first, then the history: an event committed meanwhile is in the buffer or the replay.
-    hub.add(sub)
     conn.control(control_message("subscribed", channel=channel))
+    hub.add(sub)
     if message.since is not None:
         await _replay(hub, sub, message.since)
 
