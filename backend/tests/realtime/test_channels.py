@@ -22,13 +22,15 @@ async def test_a_committed_change_reaches_a_subscriber_within_a_second(
     reporter = await make_user(Role.REPORTER)
     issue = await make_issue(reporter)
     client = await open_socket(maintainer)
-    assert await client.subscribe("issues") == {"type": "subscribed", "channel": "issues"}
+    ack = await client.subscribe("issues")
+    assert (ack["type"], ack["channel"]) == ("subscribed", "issues")
 
     started = time.monotonic()
     event_id = await emit(issue.id, reporter.id, actor=maintainer, data=CHANGE)
     message = await client.event(within=1.0)
     assert time.monotonic() - started < 1.0
     assert message["id"] == event_id
+    assert ack["last_id"] < event_id
     assert message["channel"] == "issues"
     assert message["kind"] == "issue.updated"
     assert message["issue_id"] == issue.id

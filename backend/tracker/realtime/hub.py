@@ -62,6 +62,8 @@ class Hub:
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     # Set by the listener: announce these issues' local viewers to the other processes.
     announce: Callable[[Iterable[int]], None] = lambda issues: None
+    # The newest event dispatched here: a new subscription's resume cursor (ids arrive in order).
+    last_event_id: int = 0
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -125,6 +127,7 @@ class Hub:
     def dispatch(self, event: EventRow) -> None:
         """Queue one committed event for every subscriber allowed to see it."""
         owner = event.reporter_id
+        self.last_event_id = event.id
         for channel in (ISSUES, f"issue:{event.issue_id}", STATS):
             subs = self.channels.get(channel)
             if not subs:

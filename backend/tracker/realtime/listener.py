@@ -127,6 +127,7 @@ class Listener:
             await raw.add_listener(PRESENCE_CHANNEL, self._on_notify)
             if self.last_id is None:
                 self.last_id = await repository.latest_event_id(conn)
+                self.hub.last_event_id = self.last_id
             else:
                 await self._catch_up(conn)
             self.connected.set()

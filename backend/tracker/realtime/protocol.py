@@ -160,7 +160,13 @@ async def subscribe(hub: Hub, conn: Connection, message: SubscribeMessage) -> No
         buffer=[] if message.since is not None else None,
     )
     # Live first, then the history: an event committed meanwhile is in the buffer or the replay.
-    conn.control(control_message("subscribed", channel=channel))
+    # `last_id`: everything after it reaches this subscription (replayed or live), so a client
+    # that has seen nothing yet resumes from here after a reconnect.
+    conn.control(
+        control_message(
+            "subscribed", channel=channel, last_id=max(hub.last_event_id, message.since or 0)
+        )
+    )
     hub.add(sub)
     if message.since is not None:
         await _replay(hub, sub, message.since)
