@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+
 from tracker import migrations
 from tracker.auth.tokens import issue_access_token
 from tracker.config import Environment, Settings
@@ -55,9 +56,7 @@ async def _subscribe_all(
     for n in range(count):
         ws = await connect(urls[n % len(urls)], open_timeout=20, max_size=2**22)
         await ws.send(json.dumps({"type": "auth", "token": token}))
-        await ws.send(
-            json.dumps({"type": "subscribe", "channel": "issues", "since": None})
-        )
+        await ws.send(json.dumps({"type": "subscribe", "channel": "issues", "since": None}))
         while json.loads(await ws.recv())["type"] != "subscribed":
             pass
         sockets.append(ws)
@@ -85,9 +84,7 @@ async def _subscribe_all(
     pipe.send(latencies)
 
 
-def _receiver(
-    urls: list[str], token: str, count: int, expected: int, pipe: Connection
-) -> None:
+def _receiver(urls: list[str], token: str, count: int, expected: int, pipe: Connection) -> None:
     try:
         import uvloop
 
@@ -119,9 +116,7 @@ async def _seed(url: str) -> tuple[int, int]:
     return ids
 
 
-async def _write(
-    url: str, user_id: int, issue_id: int, events: int, interval: float
-) -> None:
+async def _write(url: str, user_id: int, issue_id: int, events: int, interval: float) -> None:
     engine = make_engine(url, pool_size=2)
     factory = make_sessionmaker(engine)
     for n in range(WARMUP + events):
@@ -136,9 +131,7 @@ async def _write(
             )
             stamp = {"t": time.time(), "warmup": n < WARMUP}
             await session.execute(
-                text(
-                    "UPDATE issue_events SET data = data || CAST(:d AS jsonb) WHERE id = :id"
-                ),
+                text("UPDATE issue_events SET data = data || CAST(:d AS jsonb) WHERE id = :id"),
                 {"d": json.dumps(stamp), "id": event.id},
             )
             await session.commit()
@@ -155,7 +148,7 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
         if proc.poll() is not None:
             raise RuntimeError("tracker serve exited")
         try:
-            with urllib.request.urlopen(url, timeout=1):
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback
                 return
         except OSError:
             time.sleep(0.1)
@@ -171,9 +164,7 @@ def _scenario(
     children = []
     for count in per:
         parent, child = ctx.Pipe()
-        proc = ctx.Process(
-            target=_receiver, args=(urls, token, count, WARMUP + args.events, child)
-        )
+        proc = ctx.Process(target=_receiver, args=(urls, token, count, WARMUP + args.events, child))
         proc.start()
         children.append((proc, parent))
     for _, pipe in children:
@@ -205,9 +196,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100)
     parser.add_argument("--events", type=int, default=200)
-    parser.add_argument(
-        "--interval", type=float, default=0.02, help="seconds between commits"
-    )
+    parser.add_argument("--interval", type=float, default=0.02, help="seconds between commits")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="tracker-bench-ws-"))
@@ -237,14 +226,12 @@ def main() -> None:
         ports = [free_port(), free_port()]
         for port in ports:
             procs.append(
-                subprocess.Popen([TRACKER, "serve", "--port", str(port)], env=env)
+                subprocess.Popen([TRACKER, "serve", "--port", str(port)], env=env)  # noqa: S603
             )
         for port, proc in zip(ports, procs, strict=True):
             _wait_http(f"http://127.0.0.1:{port}/healthz", proc)
         urls = [f"ws://127.0.0.1:{port}/api/ws" for port in ports]
-        print(
-            "commit-to-client latency (targets: p99 <= 15 ms one process, <= 20 ms two)"
-        )
+        print("commit-to-client latency (targets: p99 <= 15 ms one process, <= 20 ms two)")
         _scenario("one process", urls[:1], token, db_url, ids, args)
         _scenario("two processes", urls, token, db_url, ids, args)
     finally:
