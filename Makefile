@@ -25,7 +25,7 @@ $(WEB_STAMP): frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(WEB_BUILD): $(WEB_STAMP) $(shell find frontend/src frontend/static -type f 2>/dev/null) frontend/svelte.config.js frontend/vite.config.ts
+$(WEB_BUILD): $(WEB_STAMP) $(shell find frontend/src frontend/static -type f 2>/dev/null) $(wildcard frontend/svelte.config.js frontend/vite.config.ts frontend/package.json frontend/server.js)
 	cd frontend && npm run build --silent
 
 setup: $(PY_STAMP) $(WEB_BUILD) ## Install the backend into .venv and build the web app

@@ -147,7 +147,8 @@ def stack() -> Iterator[Stack]:
 
 
 @pytest.fixture(autouse=True)
-def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+def _isolate(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Replaces the unit tests' async clean-up: Playwright's sync API needs no running loop."""
     yield
     if "stack" not in request.fixturenames:
         return

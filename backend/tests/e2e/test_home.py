@@ -18,7 +18,7 @@ def test_home_page_loads_in_chromium_through_the_stack(page: Page) -> None:
     page.goto("/")
     status = page.get_by_test_id("api-status")
     expect(status).to_contain_text("ok")
-    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
 
 
 def test_api_is_reachable_through_the_web_origin(stack: Stack) -> None:

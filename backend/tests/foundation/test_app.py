@@ -100,11 +100,13 @@ def test_production_refuses_the_default_secret() -> None:
     assert ok.environment is Environment.PRODUCTION
 
 
-def test_production_requires_a_database_url() -> None:
+def test_production_requires_a_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(ValueError, match="DATABASE_URL"):
         Settings(_env_file=None, environment=Environment.PRODUCTION, secret_key="s" * 40)  # type: ignore[call-arg]
 
 
-def test_app_refuses_to_start_without_a_database() -> None:
+def test_app_refuses_to_start_without_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(RuntimeError, match="DATABASE_URL"):
         create_app(Settings(_env_file=None))  # type: ignore[call-arg]

@@ -153,9 +153,9 @@ def test_up_starts_api_and_worker_makes_the_first_admin_and_stops_everything(
             assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
             assert time.monotonic() < deadline, "API did not become ready"
             time.sleep(0.3)
-        server = EmbeddedPostgres(tmp_path / "pg")
-        pg_port = server.running_port()
+        pg_port = EmbeddedPostgres(tmp_path / "pg").running_port()
         assert pg_port is not None
+        server = EmbeddedPostgres(tmp_path / "pg", port=pg_port)
         assert _roles(server.url("tracker")) == {"boss@example.com": "ADMIN"}
     finally:
         proc.send_signal(signal.SIGINT)

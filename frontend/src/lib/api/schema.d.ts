@@ -4,6 +4,41 @@
  */
 
 export interface paths {
+    "/api/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a file (inline for images and PDFs unless download=1) */
+        get: operations["download_attachment_api_attachments__attachment_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete a file (its uploader or staff); the file goes once the deletion commits */
+        delete: operations["delete_attachment_api_attachments__attachment_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attachments/{attachment_id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A small WebP preview of an image */
+        get: operations["attachment_thumbnail_api_attachments__attachment_id__thumbnail_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/healthz": {
         parameters: {
             query?: never;
@@ -11,8 +46,134 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness probe */
-        get: operations["healthz"];
+        /**
+         * Healthz
+         * @description The process is up and serving.
+         */
+        get: operations["api_health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/issues/{issue_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The files of an issue, oldest first */
+        get: operations["list_attachments_api_issues__issue_id__attachments_get"];
+        put?: never;
+        /** Attach files to an issue (multipart, one `file` part per file) */
+        post: operations["upload_attachments_api_issues__issue_id__attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readyz
+         * @description The database answers and its schema is at the migration head this code expects.
+         */
+        get: operations["api_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stats/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Daily
+         * @description The daily trend of issues by status, and issues created vs done per day.
+         *
+         *     Staff get the worker's snapshots (`daily_stats`, global); a REPORTER's trend is computed
+         *     live from their own issues, since the snapshots cannot be narrowed to one reporter.
+         */
+        get: operations["get_daily_api_stats_daily_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stats/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Summary
+         * @description Open issues per severity and status, resolution times and the oldest open issues.
+         *
+         *     A REPORTER's numbers count only their own issues; MAINTAINER and ADMIN see every issue.
+         */
+        get: operations["get_summary_api_stats_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Healthz
+         * @description The process is up and serving.
+         */
+        get: operations["healthz_healthz_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readyz
+         * @description The database answers and its schema is at the migration head this code expects.
+         */
+        get: operations["readyz_readyz_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -25,10 +186,264 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AttachmentOut */
+        AttachmentOut: {
+            /**
+             * Content Type
+             * @description The type detected from the file's content
+             */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Filename
+             * @description The original name, normalised; display only
+             */
+            filename: string;
+            /** Has Thumbnail */
+            has_thumbnail: boolean;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Issue Id */
+            issue_id: number;
+            /**
+             * Preview
+             * @description How a browser may preview it inline: image, pdf or none
+             */
+            readonly preview: string;
+            /** Sha256 */
+            sha256: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * Thumbnail Url
+             * @description A small WebP of an image, else null
+             */
+            readonly thumbnail_url: string | null;
+            /** Uploader Id */
+            uploader_id: number | null;
+            /** Uploader Name */
+            uploader_name?: string | null;
+            /**
+             * Url
+             * @description Download (and inline preview for images and PDFs)
+             */
+            readonly url: string;
+        };
+        /** DailyStats */
+        DailyStats: {
+            /** Created Vs Done */
+            created_vs_done: components["schemas"]["FlowPoint"][];
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "all" | "own";
+            /**
+             * Source
+             * @description `daily_stats`: the worker's snapshots; `live`: reconstructed from the caller's own issues and their history (daily_stats holds global numbers only)
+             * @enum {string}
+             */
+            source: "daily_stats" | "live";
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /** Trend */
+            trend: components["schemas"]["TrendPoint"][];
+        };
+        /** FlowPoint */
+        FlowPoint: {
+            /** Created */
+            created: number;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Done */
+            done: number;
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
         /** Health */
         Health: {
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
+        };
+        /** OldIssue */
+        OldIssue: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            severity: components["schemas"]["Severity"];
+            status: components["schemas"]["Status"];
+            /** Title */
+            title: string;
+        };
+        /** Readiness */
+        Readiness: {
+            /**
+             * Database
+             * @constant
+             */
+            database: "ok";
+            /** Migration */
+            migration: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "ready";
+        };
+        /**
+         * Severity
+         * @enum {string}
+         */
+        Severity: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
+        /** SeverityCount */
+        SeverityCount: {
+            /** Count */
+            count: number;
+            severity: components["schemas"]["Severity"];
+        };
+        /** StatsSummary */
+        StatsSummary: {
+            /**
+             * By Status
+             * @description Every issue by status, every status
+             */
+            by_status: components["schemas"]["StatusCount"][];
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Median Time To Resolve Seconds */
+            median_time_to_resolve_seconds: number | null;
+            /**
+             * Oldest Open
+             * @description The five unresolved issues waiting longest
+             */
+            oldest_open: components["schemas"]["OldIssue"][];
+            /**
+             * Open By Severity
+             * @description Unresolved issues, every severity
+             */
+            open_by_severity: components["schemas"]["SeverityCount"][];
+            /**
+             * Scope
+             * @description `own` when only the caller's issues count
+             * @enum {string}
+             */
+            scope: "all" | "own";
+            /** Time In Status */
+            time_in_status: components["schemas"]["StatusDuration"][];
+            totals: components["schemas"]["Totals"];
+        };
+        /**
+         * Status
+         * @enum {string}
+         */
+        Status: "OPEN" | "TRIAGED" | "IN_PROGRESS" | "DONE";
+        /** StatusCount */
+        StatusCount: {
+            /** Count */
+            count: number;
+            status: components["schemas"]["Status"];
+        };
+        /** StatusDuration */
+        StatusDuration: {
+            /**
+             * Average Seconds
+             * @description Mean length of a finished stay in this status; null when none finished yet
+             */
+            average_seconds: number | null;
+            /**
+             * Samples
+             * @description How many finished stays the average is taken over
+             */
+            samples: number;
+            status: components["schemas"]["Status"];
+        };
+        /** Totals */
+        Totals: {
+            /** Done */
+            done: number;
+            /**
+             * Done This Week
+             * @description Resolved in the last 7 days
+             */
+            done_this_week: number;
+            /** In Progress */
+            in_progress: number;
+            /**
+             * Open
+             * @description Not DONE yet (OPEN, TRIAGED or IN_PROGRESS)
+             */
+            open: number;
+            /**
+             * Total
+             * @description Every issue in scope
+             */
+            total: number;
+        };
+        /** TrendPoint */
+        TrendPoint: {
+            /** By Status */
+            by_status: {
+                [key: string]: number;
+            };
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Open
+             * @description Unresolved issues at the day's snapshot
+             */
+            open: number | null;
+            /**
+             * Recorded
+             * @description False when no snapshot exists for this day
+             */
+            recorded: boolean;
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
         };
     };
     responses: never;
@@ -39,7 +454,115 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    healthz: {
+    download_attachment_api_attachments__attachment_id__get: {
+        parameters: {
+            query?: {
+                /** @description Always as a download */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes, with its detected type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_attachment_api_attachments__attachment_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    attachment_thumbnail_api_attachments__attachment_id__thumbnail_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes, with its detected type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    api_health: {
         parameters: {
             query?: never;
             header?: never;
@@ -48,13 +571,193 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The API process is up. */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    list_attachments_api_issues__issue_id__attachments_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_attachments_api_issues__issue_id__attachments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    file: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    api_ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    get_daily_api_stats_daily_get: {
+        parameters: {
+            query?: {
+                /** @description How many UTC days, today included */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyStats"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_summary_api_stats_summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsSummary"];
+                };
+            };
+        };
+    };
+    healthz_healthz_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    readyz_readyz_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };
