@@ -14,6 +14,7 @@ from tracker.migrations import head_revision
 from tracker.observability.logging import configure_logging
 from tracker.observability.middleware import RequestContextMiddleware
 from tracker.observability.router import router as operations_router
+from tracker.realtime.listener import install_realtime
 from tracker.routers import API_ROUTERS
 
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_head = head_revision()
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
+    install_realtime(app)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(operations_router)

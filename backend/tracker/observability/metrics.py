@@ -24,3 +24,19 @@ WS_CONNECTIONS = Gauge(
     "Open WebSocket connections in this process.",
     registry=REGISTRY,
 )
+WS_EVENTS_SENT = Counter(
+    "tracker_websocket_events_sent_total",
+    "Events written to WebSockets by this process (replays included).",
+    registry=REGISTRY,
+)
+WS_DROPPED = Counter(
+    "tracker_websocket_dropped_total",
+    "WebSockets closed by the server, by reason: slow, idle, inactive, unauthenticated.",
+    ["reason"],
+    registry=REGISTRY,
+)
+REALTIME_LISTENER_RECONNECTS = Counter(
+    "tracker_realtime_listener_reconnects_total",
+    "Times this process re-established its LISTEN connection to PostgreSQL.",
+    registry=REGISTRY,
+)

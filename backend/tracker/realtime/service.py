@@ -3,6 +3,11 @@
 `pg_notify` is transactional: PostgreSQL delivers it only when the request's transaction
 commits, so a rolled-back change is never announced, and every API process and the worker that
 LISTENs on the channel hears it.
+
+Event ids are handed out under a transaction-scoped advisory lock, so they COMMIT in id order:
+the stream every listener sees is ordered by id, and a client that resumes "after id N" can
+never miss an event that got a smaller id but committed later. The lock is held from the event
+insert to the commit, so call `record_event` as the last write of a transaction.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracker.issues.models import IssueEvent
 
 NOTIFY_CHANNEL = "tracker_events"
+# Arbitrary constant identifying "the issue_events id order" among advisory locks.
+EVENT_ORDER_LOCK = 7_354_201_106
 
 
 async def record_event(
@@ -33,6 +40,7 @@ async def record_event(
     `kind` is dotted: issue.created, issue.updated, issue.deleted, comment.created, ...
     `exists=False` for an issue being deleted in this transaction (the row keeps `issue_ref`).
     """
+    await session.execute(select(func.pg_advisory_xact_lock(EVENT_ORDER_LOCK)))
     event = IssueEvent(
         issue_id=issue_id if exists else None,
         issue_ref=issue_id,

@@ -1,0 +1,209 @@
+"""This process's sockets: who is subscribed to what, fan-out, presence and access refresh.
+
+The listener hands every committed event to `dispatch`; the hub puts it, serialised once per
+channel, onto the queue of each subscribed connection allowed to see it. Nothing here awaits a
+socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tracker.config import Settings
+from tracker.observability.logging import get_logger
+from tracker.observability.metrics import WS_CONNECTIONS, WS_DROPPED
+from tracker.realtime import repository
+from tracker.realtime.connection import (
+    CLOSE_GOING_AWAY,
+    CLOSE_POLICY,
+    EVERYONE,
+    Connection,
+    Outgoing,
+    Subscription,
+)
+from tracker.realtime.presence import PresenceBook
+from tracker.realtime.repository import EventRow
+from tracker.realtime.schemas import error_message, event_message, transient_message
+
+log = get_logger("tracker.realtime")
+
+ISSUES, STATS = "issues", "stats"
+
+
+@dataclass
+class Timing:
+    """Intervals, in seconds; tests shorten them."""
+
+    heartbeat: float = 20.0  # server ping to every socket
+    idle_timeout: float = 60.0  # no message from the client for this long: closed
+    auth_timeout: float = 5.0  # to send {"type":"auth"} when no session cookie came along
+    access_refresh: float = 3.0  # re-read every viewer's role and is_active
+    presence_heartbeat: float = 10.0  # re-announce this process's viewers
+    presence_ttl: float = 30.0  # forget another process's viewers not re-announced
+    replay_put_timeout: float = 10.0
+
+
+@dataclass(eq=False)
+class Hub:
+    settings: Settings
+    timing: Timing = field(default_factory=Timing)
+    queue_size: int = 512
+    replay_limit: int = 1000
+    process_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    connections: set[Connection] = field(default_factory=set)
+    channels: dict[str, set[Subscription]] = field(default_factory=dict)
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    # Set by the listener: announce these issues' local viewers to the other processes.
+    announce: Callable[[Iterable[int]], None] = lambda issues: None
+    # The newest event dispatched here: a new subscription's resume cursor (ids arrive in order).
+    last_event_id: int = 0
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.presence = PresenceBook(self.process_id, ttl=self.timing.presence_ttl)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self._tasks.append(asyncio.create_task(self._refresh_access_forever()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        for conn in list(self.connections):
+            conn.close(CLOSE_GOING_AWAY, "The server is shutting down")
+
+    def register(self, conn: Connection) -> None:
+        self.connections.add(conn)
+        WS_CONNECTIONS.inc()
+
+    def unregister(self, conn: Connection) -> None:
+        if conn not in self.connections:
+            return
+        self.connections.discard(conn)
+        WS_CONNECTIONS.dec()
+        for sub in list(conn.subscriptions.values()):
+            self.remove(sub)
+
+    # -- subscriptions -----------------------------------------------------------------------
+
+    def add(self, sub: Subscription) -> None:
+        sub.connection.subscriptions[sub.channel] = sub
+        self.channels.setdefault(sub.channel, set()).add(sub)
+        if sub.issue_id is not None:
+            viewer = sub.connection.viewer
+            if self.presence.join(sub.issue_id, viewer.id, viewer.full_name):
+                self.presence_changed([sub.issue_id], announce=True)
+            else:
+                # Someone joining who already viewed elsewhere still needs the current list.
+                sub.deliver(None, self._presence_item(sub.issue_id, sub.issue_owner))
+
+    def remove(self, sub: Subscription) -> None:
+        conn = sub.connection
+        if conn.subscriptions.get(sub.channel) is sub:
+            del conn.subscriptions[sub.channel]
+        subs = self.channels.get(sub.channel)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self.channels[sub.channel]
+        if sub.issue_id is not None and self.presence.leave(sub.issue_id, conn.viewer.id):
+            self.presence_changed([sub.issue_id], announce=True)
+
+    # -- fan-out -----------------------------------------------------------------------------
+
+    def dispatch(self, event: EventRow) -> None:
+        """Queue one committed event for every subscriber allowed to see it."""
+        owner = event.reporter_id
+        self.last_event_id = event.id
+        for channel in (ISSUES, f"issue:{event.issue_id}", STATS):
+            subs = self.channels.get(channel)
+            if not subs:
+                continue
+            item: Outgoing | None = None
+            for sub in list(subs):
+                if not sub.connection.viewer.may_see(owner):
+                    continue
+                if item is None:
+                    item = Outgoing(event_message(channel, event), owner)
+                sub.deliver(event.id, item)
+
+    def dispatch_stats(self) -> None:
+        subs = self.channels.get(STATS)
+        if subs:
+            item = Outgoing(transient_message(STATS, "stats.updated", {}), EVERYONE)
+            for sub in list(subs):
+                sub.deliver(None, item)
+
+    def _presence_item(self, issue_id: int, owner: int | None) -> Outgoing:
+        viewers = sorted(self.presence.merged(issue_id).items(), key=lambda v: (v[1], v[0]))
+        data = {"viewers": [{"id": uid, "full_name": name} for uid, name in viewers]}
+        return Outgoing(
+            transient_message(f"issue:{issue_id}", "presence", data, issue_id=issue_id), owner
+        )
+
+    def presence_changed(self, issue_ids: Iterable[int], *, announce: bool = False) -> None:
+        issue_ids = list(issue_ids)
+        for issue_id in issue_ids:
+            subs = self.channels.get(f"issue:{issue_id}")
+            if not subs:
+                continue
+            owner = next(iter(subs)).issue_owner
+            item = self._presence_item(issue_id, owner)
+            for sub in list(subs):
+                sub.deliver(None, item)
+        if announce and issue_ids:
+            self.announce(issue_ids)
+
+    # -- access refresh ----------------------------------------------------------------------
+
+    async def _refresh_access_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.timing.access_refresh)
+            try:
+                await self.refresh_access()
+            except Exception:
+                log.exception("websocket_access_refresh_failed")
+
+    async def refresh_access(self) -> None:
+        """Re-read every connected viewer's role and status: one query per interval per process.
+
+        A deactivated (or deleted) user's sockets are closed; a demoted user loses the issue
+        channels they may no longer see and stops receiving other people's events at once.
+        """
+        if not self.connections or self.sessionmaker is None:
+            return
+        ids = {conn.viewer.id for conn in self.connections}
+        async with self.sessionmaker() as session:
+            rows = await repository.viewers(session, list(ids))
+        for conn in list(self.connections):
+            row = rows.get(conn.viewer.id)
+            if row is None or not row.is_active:
+                conn.viewer.is_active = False
+                WS_DROPPED.labels(reason="inactive").inc()
+                conn.close(CLOSE_POLICY, "This account is not active")
+                continue
+            conn.viewer.role = row.role
+            conn.viewer.full_name = row.full_name
+            for sub in list(conn.subscriptions.values()):
+                if sub.issue_id is not None and not conn.viewer.may_see(sub.issue_owner):
+                    self.remove(sub)
+                    conn.control(
+                        error_message(
+                            "issue_not_found",
+                            f"Issue {sub.issue_id} not found",
+                            channel=sub.channel,
+                        )
+                    )
