@@ -110,3 +110,32 @@ def test_app_refuses_to_start_without_a_database(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(RuntimeError, match="DATABASE_URL"):
         create_app(Settings(_env_file=None))  # type: ignore[call-arg]
+
+
+async def test_malformed_json_is_a_clear_422(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/auth/signup",
+        content=b'{"email": "a@example.com", "password":',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "The request body is not valid JSON"
+
+
+async def test_wrong_types_name_the_fields(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/auth/signup", json={"email": 42, "password": ["x"], "full_name": None}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_error"
+    fields = {e["field"] for e in body["errors"]}
+    assert {"email", "password"} <= fields
+    assert "email" in body["detail"]
+
+
+async def test_path_parameter_of_the_wrong_type_is_4xx(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/issues/not-a-number")
+    assert 400 <= response.status_code < 500
+    assert response.headers["content-type"] == "application/problem+json"
