@@ -71,7 +71,28 @@ async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
     return _problem(409, body)
 
 
+def _sqlstate(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return ""
+
+
 async def database_error(request: Request, exc: Exception) -> JSONResponse:
+    if _sqlstate(exc).startswith("22"):
+        # Class 22 "data exception": the input itself is unusable (a NUL character in text, a
+        # number out of range…), whichever field carried it. The client's mistake, not ours.
+        log.info("invalid_value", error=str(getattr(exc, "orig", exc)))
+        body = problem_body(
+            422,
+            "A value in the request cannot be stored: text must not contain NUL characters "
+            "and numbers must be within range",
+            "invalid_value",
+            instance=request.url.path,
+        )
+        return _problem(422, body)
     log.error("database_error", error=str(exc))
     body = problem_body(
         503,

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 
+from tests.conftest import UserFactory
 from tracker.app import create_app
 from tracker.config import Environment, Settings
+from tracker.users.models import Role, User
+
+AuthHeaders = Callable[[User], dict[str, str]]
 
 
 async def test_healthz_answers_with_request_id(client: httpx.AsyncClient) -> None:
@@ -138,4 +144,30 @@ async def test_wrong_types_name_the_fields(client: httpx.AsyncClient) -> None:
 async def test_path_parameter_of_the_wrong_type_is_4xx(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/issues/not-a-number")
     assert 400 <= response.status_code < 500
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_text_with_a_nul_character_is_422_not_a_server_error(
+    client: httpx.AsyncClient, make_user: UserFactory, auth: AuthHeaders
+) -> None:
+    maintainer = await make_user(Role.MAINTAINER)
+    response = await client.get("/api/issues?tag=a%00b", headers=auth(maintainer))
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_value"
+    created = await client.post(
+        "/api/issues",
+        json={"title": "nul\u0000inside", "description": "", "severity": "LOW", "tags": []},
+        headers=auth(maintainer),
+    )
+    assert created.status_code == 422
+
+
+async def test_ids_beyond_the_integer_range_are_4xx(
+    client: httpx.AsyncClient, make_user: UserFactory, auth: AuthHeaders
+) -> None:
+    admin = await make_user(Role.ADMIN)
+    response = await client.patch(
+        "/api/users/3699169982", json={"is_active": False}, headers=auth(admin)
+    )
+    assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"

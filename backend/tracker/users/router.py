@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from tracker.auth.dependencies import AdminUser, CurrentUser, StaffUser
 from tracker.db import DbSession
@@ -43,7 +43,10 @@ async def staff(_staff: StaffUser, session: DbSession) -> list[StaffMember]:
 
 @router.patch("/{user_id}", response_model=UserOut)
 async def update_user(
-    user_id: int, changes: UserUpdate, admin: AdminUser, session: DbSession
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    changes: UserUpdate,
+    admin: AdminUser,
+    session: DbSession,
 ) -> UserOut:
     """Change a role or (de)activate an account (ADMIN only). Nobody can remove the last
     active admin, and an admin cannot demote or deactivate themselves."""
