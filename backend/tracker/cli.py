@@ -53,6 +53,10 @@ def database(settings: Settings) -> Iterator[str]:
             server.stop()
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _echo(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -67,6 +71,9 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal with the handler that
+    # was in place before it: make that an exit, so `database()` still stops its server.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     with database(settings) as url:
         os.environ["DATABASE_URL"] = url
         get_settings.cache_clear()

@@ -167,3 +167,36 @@ def test_up_starts_api_and_worker_makes_the_first_admin_and_stops_everything(
     assert "Tracker is running" in output
     assert EmbeddedPostgres(tmp_path / "pg").running_port() is None, "PostgreSQL left running"
     assert _get(f"http://127.0.0.1:{port}/healthz") == 0, "API left running"
+
+
+def test_serve_stops_its_embedded_server_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "EMBEDDED_PG_DIR": str(tmp_path / "pg"),
+        "EMBEDDED_PG_PORT": str(free_port()),
+        "STORAGE_DIR": str(tmp_path / "files"),
+    }
+    subprocess.run(
+        [TRACKER, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120
+    )
+    proc = subprocess.Popen(
+        [TRACKER, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _get(f"http://127.0.0.1:{port}/healthz") != 200:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert time.monotonic() < deadline, "API did not start"
+            time.sleep(0.3)
+        assert EmbeddedPostgres(tmp_path / "pg").running_port() is not None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    assert EmbeddedPostgres(tmp_path / "pg").running_port() is None, (
+        f"PostgreSQL left running:\n{output[-3000:]}"
+    )
