@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -273,10 +273,12 @@ async def _ensure_first_admin(url: str, settings: Settings) -> str | None:
         await engine.dispose()
 
 
-def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> bool:
+def _wait_http(
+    url: str, timeout: float, proc: subprocess.Popen[bytes], cancelled: Callable[[], bool]
+) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if proc.poll() is not None or cancelled():
             return False
         try:
             with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback URL
@@ -305,7 +307,9 @@ def up(
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGTERM, stop)
+    # Installed explicitly: a shell that starts `up` in the background leaves SIGINT ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
     with database(settings) as url:
         migrations.upgrade(url)
         message = asyncio.run(_ensure_first_admin(url, settings))
@@ -318,7 +322,9 @@ def up(
         try:
             procs.append(("api", subprocess.Popen([tracker_bin, "serve"], env=env)))  # noqa: S603
             procs.append(("worker", subprocess.Popen([tracker_bin, "worker"], env=env)))  # noqa: S603
-            if not _wait_http(f"{api_url}/healthz", 60, procs[0][1]):
+            if not _wait_http(f"{api_url}/healthz", 60, procs[0][1], lambda: stopping):
+                if stopping:
+                    return
                 _echo("The API did not start; see its log above.")
                 raise typer.Exit(1)
             if web:
@@ -333,7 +339,9 @@ def up(
                 procs.append(
                     ("web", subprocess.Popen(["node", "server.js"], cwd=frontend, env=web_env))  # noqa: S607
                 )
-                if not _wait_http(f"{settings.web_origin}/", 60, procs[-1][1]):
+                if not _wait_http(f"{settings.web_origin}/", 60, procs[-1][1], lambda: stopping):
+                    if stopping:
+                        return
                     _echo("The web server did not start; see its log above.")
                     raise typer.Exit(1)
             _echo("")
