@@ -95,15 +95,22 @@ class EmbeddedPostgres:
         return (self.data_dir / "PG_VERSION").exists()
 
     def running_port(self) -> int | None:
-        """The port of a server already running on this data folder, if any."""
-        pid_file = self.data_dir / "postmaster.pid"
-        if not pid_file.exists():
+        """The port of a server already running on this data folder, if any.
+
+        Read from postmaster.pid (pid on line 1, port on line 4), as `pg_ctl status` does.
+        """
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+            pid, port = int(lines[0]), int(lines[3])
+        except (OSError, ValueError, IndexError):
             return None
-        status = self._run(_bin("pg_ctl"), "-D", str(self.data_dir), "status", check=False)
-        if status.returncode != 0:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
             return None
-        lines = pid_file.read_text().splitlines()
-        return int(lines[3]) if len(lines) > 3 and lines[3].strip() else None
+        except PermissionError:
+            pass  # alive, owned by another user
+        return port
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -149,19 +150,26 @@ def test_up_starts_api_and_worker_makes_the_first_admin_and_stops_everything(
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 60
-        while _get(f"http://127.0.0.1:{port}/readyz") != 200:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            assert time.monotonic() < deadline, "API did not become ready"
-            time.sleep(0.3)
+        # Wait for what a user waits for: the line that says where to open the app.
+        while not any("Tracker is running" in line for line in lines):
+            assert proc.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "tracker up did not report that it is running"
+            time.sleep(0.2)
+        assert _get(f"http://127.0.0.1:{port}/readyz") == 200
         pg_port = EmbeddedPostgres(tmp_path / "pg").running_port()
         assert pg_port is not None
         server = EmbeddedPostgres(tmp_path / "pg", port=pg_port)
         assert _roles(server.url("tracker")) == {"boss@example.com": "ADMIN"}
     finally:
         proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        reader.join(timeout=5)
+    output = "".join(lines)
     assert proc.returncode == 0, output
     assert "Created the first ADMIN: boss@example.com" in output
     assert "Tracker is running" in output
