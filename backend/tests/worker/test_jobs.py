@@ -24,7 +24,6 @@ from tracker.cli import app as cli
 from tracker.config import Settings, get_settings
 from tracker.users.models import Role
 from tracker.worker import runner
-from tracker.worker.cleanup import delete_expired_tokens
 from tracker.worker.jobs import JOBS
 from tracker.worker.metrics import REGISTRY
 from tracker.worker.sweep import sweep_orphans
@@ -138,7 +137,7 @@ async def test_cleanup_deletes_only_expired_sign_in_data(
     )
     await db.commit()
 
-    deleted = await delete_expired_tokens(db, settings)
+    deleted = await JOBS["cleanup_tokens"].func(db, settings)
     await db.commit()
 
     assert deleted == {

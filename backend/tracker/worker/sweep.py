@@ -11,11 +11,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.attachments.models import Attachment
-from tracker.issues.models import Issue
+from tracker.attachments import service as attachments
+from tracker.issues import service as issues
 from tracker.observability.logging import get_logger
 
 log = get_logger("tracker.worker")
@@ -33,13 +32,13 @@ async def sweep_orphans(
     if not folders:
         return {"files_deleted": 0, "folders_deleted": 0}
     ids = list(folders)
-    owned: dict[int, set[str]] = {i: set() for i in ids}
-    rows = await session.execute(
-        select(Attachment.issue_id, Attachment.id).where(Attachment.issue_id.in_(ids))
-    )
-    for issue_id, attachment_id in rows:
-        owned[issue_id].add(str(attachment_id))
-    existing = set(await session.scalars(select(Issue.id).where(Issue.id.in_(ids))))
+    owned = {
+        issue_id: {str(a) for a in attachment_ids}
+        for issue_id, attachment_ids in (
+            await attachments.attachment_ids_by_issue(session, ids)
+        ).items()
+    }
+    existing = await issues.existing_issue_ids(session, ids)
     cutoff = time.time() - grace_seconds
     files_deleted = folders_deleted = 0
     for issue_id, folder in folders.items():
