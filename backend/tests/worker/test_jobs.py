@@ -78,6 +78,18 @@ async def test_sweep_deletes_old_unowned_files_and_folders_of_deleted_issues(
     assert folder.exists()  # its issue still exists
 
 
+async def test_sweep_deletes_uploads_abandoned_in_the_temporary_folder(
+    db: AsyncSession, tmp_path: Path
+) -> None:
+    # A process that died mid-upload leaves its temporary file behind; a live one keeps writing.
+    abandoned = _file(tmp_path / "tmp" / uuid.uuid4().hex, old=True)
+    receiving = _file(tmp_path / "tmp" / uuid.uuid4().hex, old=False)
+
+    assert await sweep_orphans(db, tmp_path) == {"files_deleted": 1, "folders_deleted": 0}
+    assert not abandoned.exists()
+    assert receiving.exists()
+
+
 async def test_sweep_with_nothing_stored_is_a_no_op(db: AsyncSession, tmp_path: Path) -> None:
     assert await sweep_orphans(db, tmp_path) == {"files_deleted": 0, "folders_deleted": 0}
     (tmp_path / "issues").mkdir()

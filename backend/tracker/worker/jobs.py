@@ -55,7 +55,8 @@ JOBS: dict[str, Job] = {
         ),
         Job(
             "sweep_orphan_files",
-            "Delete stored files no attachment owns (older than an hour) and empty folders",
+            "Delete stored files no attachment owns, abandoned uploads (older than an hour) "
+            "and empty folders",
             sweep_orphan_files,
             lambda s: s.orphan_sweep_interval_minutes,
         ),
