@@ -5,6 +5,10 @@
 //   HOST     interface to listen on            (default 127.0.0.1)
 //   PORT     port to listen on                 (default 3000)
 //   API_URL  where the FastAPI service listens (default http://127.0.0.1:8000)
+//   BODY_SIZE_LIMIT  largest form the pages accept (default 210M: the new-issue form carries its
+//            files, up to MAX_ATTACHMENTS_PER_ISSUE × MAX_UPLOAD_BYTES with the API's defaults of
+//            20 × 10 MB; a form is held in memory while it is forwarded). Uploads on an issue
+//            page go straight to /api and are streamed.
 //
 // adapter-node's own variables (ORIGIN, PROTOCOL_HEADER, HOST_HEADER, ADDRESS_HEADER, XFF_DEPTH,
 // BODY_SIZE_LIMIT…) still apply to the pages.
@@ -23,6 +27,8 @@ if (!process.env.ORIGIN) {
 	process.env.PROTOCOL_HEADER ??= 'x-forwarded-proto';
 	process.env.HOST_HEADER ??= 'x-forwarded-host';
 }
+// adapter-node's own default (512K) would refuse a new issue with a single screenshot.
+process.env.BODY_SIZE_LIMIT ??= '210M';
 const { handler } = await import('./build/handler.js');
 
 const BAD_GATEWAY = JSON.stringify({

@@ -19,13 +19,24 @@ async def test_purge_removes_only_what_has_expired(
     user = await make_user()
     await sign_in(client, settings, user.email)
     await authorize(client, settings, user.email)
-    past = datetime.now(UTC) - timedelta(minutes=1)
-    await db.execute(update(RefreshToken).values(expires_at=past))
+    # Lapsed a minute ago: kept a day, so its holder is told "expired", not "unknown".
+    await db.execute(
+        update(RefreshToken).values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    )
     await db.commit()
+    assert (await service.purge_expired(db, settings))["refresh_tokens"] == 0
+    assert await db.scalar(select(func.count()).select_from(RefreshToken)) == 1
 
+    await db.execute(update(RefreshToken).values(expires_at=datetime.now(UTC) - timedelta(days=2)))
+    await db.commit()
     removed = await service.purge_expired(db, settings)
     await db.commit()
 
-    assert removed == 1
+    assert removed == {
+        "authorization_codes": 0,
+        "oidc_login_states": 0,
+        "refresh_tokens": 1,
+        "login_attempts": 0,
+    }
     assert await db.scalar(select(func.count()).select_from(RefreshToken)) == 0
     assert await db.scalar(select(func.count()).select_from(AuthorizationCode)) == 2

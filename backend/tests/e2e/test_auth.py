@@ -53,6 +53,8 @@ def test_sign_up_sign_in_and_out_with_no_token_readable_by_scripts(page: Page) -
 
     _sign_in(page, "rita@example.com")
     expect(menu).to_be_visible()
+    # Nothing asked for a page: signing in opens the issue list.
+    expect(page).to_have_url(re.compile(r"/issues$"))
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["tracker_access"]["httpOnly"] and cookies["tracker_refresh"]["httpOnly"]
     assert cookies["tracker_access"]["sameSite"] == "Lax"

@@ -4,13 +4,12 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.attachments.conftest import PDF, png_bytes
 from tests.conftest import IssueFactory, UserFactory
-from tracker.errors import Conflict
-from tracker.issues import service as issues_service
+from tracker.config import Settings
 from tracker.issues.models import Issue, IssueEvent
 from tracker.users.models import Role, User
 
@@ -280,28 +279,49 @@ async def test_null_for_required_fields_is_refused(
     assert missing.json()["code"] == "issue_not_found"
 
 
-async def test_delete_hooks_run_in_the_deleting_transaction(
+async def test_deleting_an_issue_removes_its_files_and_keeps_their_history(
     client: httpx.AsyncClient,
     make_user: UserFactory,
     make_issue: IssueFactory,
     auth: Auth,
     db: AsyncSession,
-    monkeypatch: pytest.MonkeyPatch,
+    settings: Settings,
 ) -> None:
+    reporter = await make_user(Role.REPORTER)
     admin = await make_user(Role.ADMIN)
-    kept = await make_issue(admin)
-    gone = await make_issue(admin)
-    seen: list[int] = []
+    doomed = await make_issue(reporter)
+    kept = await make_issue(reporter)
+    files = [
+        ("file", ("shot.png", png_bytes())),
+        ("file", ("invoice.pdf", PDF)),
+        ("file", ("export.csv", b"a,b\n1,2\n")),
+    ]
+    for issue, parts in ((doomed, files), (kept, files[2:])):
+        resp = await client.post(
+            f"/api/issues/{issue.id}/attachments", files=parts, headers=auth(reporter)
+        )
+        assert resp.status_code == 201, resp.text
+    folder = settings.storage_dir / "issues" / str(doomed.id)
+    assert len(list(folder.iterdir())) == 4  # three files and the image's thumbnail
 
-    async def hook(session: AsyncSession, issue_id: int) -> None:
-        seen.append(issue_id)
-        if issue_id == kept.id:
-            raise Conflict("files are busy", code="busy")
+    # Only an admin deletes; a refused deletion touches nothing.
+    refused = await client.delete(f"/api/issues/{doomed.id}", headers=auth(reporter))
+    assert refused.status_code == 403
+    assert len(list(folder.iterdir())) == 4
 
-    monkeypatch.setattr(issues_service, "ISSUE_DELETE_HOOKS", [hook])
-    refused = await client.delete(f"/api/issues/{kept.id}", headers=auth(admin))
-    assert refused.status_code == 409
-    assert (await client.get(f"/api/issues/{kept.id}", headers=auth(admin))).status_code == 200
-    assert await events_of(db, kept.id) == []  # the whole deletion rolled back
-    assert (await client.delete(f"/api/issues/{gone.id}", headers=auth(admin))).status_code == 204
-    assert seen == [kept.id, gone.id]
+    resp = await client.delete(f"/api/issues/{doomed.id}", headers=auth(admin))
+
+    assert resp.status_code == 204
+    assert not folder.exists()
+    assert len(list((settings.storage_dir / "issues" / str(kept.id)).iterdir())) == 1
+    history = await events_of(db, doomed.id)
+    assert [e.kind for e in history] == ["attachment.added"] * 3 + ["issue.deleted"]
+    assert sorted(e.data["attachment"]["filename"] for e in history[:3]) == [
+        "export.csv",
+        "invoice.pdf",
+        "shot.png",
+    ]
+    gone = await client.get(
+        f"/api/attachments/{history[0].data['attachment']['id']}", headers=auth(admin)
+    )
+    assert gone.status_code == 404

@@ -6,15 +6,15 @@ from collections.abc import Callable
 
 import httpx
 
+from tests.attachments.conftest import png_bytes
 from tests.conftest import IssueFactory, UserFactory
 from tracker.issues.markdown import render_markdown
 from tracker.users.models import Role, User
 
 Auth = Callable[[User], dict[str, str]]
 
-# The attachments domain extends this list with its routes for an issue it does not own
-# (e.g. "/api/issues/{id}/attachments"), so the same 404 promise covers them.
-ISSUE_SUBRESOURCES = ["", "/comments", "/events"]
+# Every route under an issue: the same 404 promise covers them all.
+ISSUE_SUBRESOURCES = ["", "/comments", "/events", "/attachments"]
 
 
 async def test_other_reporters_get_404_everywhere(
@@ -34,6 +34,12 @@ async def test_other_reporters_get_404_everywhere(
         f"/api/issues/{secret.id}/comments", json={"body": "mine"}, headers=auth(owner)
     )
     comment_id = comment.json()["id"]
+    attached = await client.post(
+        f"/api/issues/{secret.id}/attachments",
+        files=[("file", ("shot.png", png_bytes(), "image/png"))],
+        headers=auth(owner),
+    )
+    attachment = attached.json()[0]
     mine = await make_issue(stranger, title="Zanzibar login bug")
 
     for suffix in ISSUE_SUBRESOURCES:
@@ -55,10 +61,23 @@ async def test_other_reporters_get_404_everywhere(
         ),
         client.patch(f"/api/comments/{comment_id}", json={"body": "x"}, headers=auth(stranger)),
         client.delete(f"/api/comments/{comment_id}", headers=auth(stranger)),
+        client.post(
+            f"/api/issues/{secret.id}/attachments",
+            files=[("file", ("mine.txt", b"hello"))],
+            headers=auth(stranger),
+        ),
+        client.delete(attachment["url"], headers=auth(stranger)),
     ]
     for write in writes:
         resp = await write
         assert resp.status_code == 404, resp.text
+
+    # The file itself, its preview and its download stay hidden too.
+    for url in (attachment["url"], attachment["thumbnail_url"], f"{attachment['url']}?download=1"):
+        resp = await client.get(url, headers=auth(stranger))
+        assert resp.status_code == 404, url
+        assert resp.json()["code"] == "attachment_not_found"
+        assert (await client.get(url, headers=auth(maintainer))).status_code == 200
 
     # Not in the list, not in a search, not in the duplicate hint, not through a filter.
     for params in (

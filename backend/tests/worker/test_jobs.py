@@ -24,7 +24,6 @@ from tracker.cli import app as cli
 from tracker.config import Settings, get_settings
 from tracker.users.models import Role
 from tracker.worker import runner
-from tracker.worker.cleanup import delete_expired_tokens
 from tracker.worker.jobs import JOBS
 from tracker.worker.metrics import REGISTRY
 from tracker.worker.sweep import sweep_orphans
@@ -77,6 +76,18 @@ async def test_sweep_deletes_old_unowned_files_and_folders_of_deleted_issues(
     assert not orphan.exists()
     assert not gone.exists()
     assert folder.exists()  # its issue still exists
+
+
+async def test_sweep_deletes_uploads_abandoned_in_the_temporary_folder(
+    db: AsyncSession, tmp_path: Path
+) -> None:
+    # A process that died mid-upload leaves its temporary file behind; a live one keeps writing.
+    abandoned = _file(tmp_path / "tmp" / uuid.uuid4().hex, old=True)
+    receiving = _file(tmp_path / "tmp" / uuid.uuid4().hex, old=False)
+
+    assert await sweep_orphans(db, tmp_path) == {"files_deleted": 1, "folders_deleted": 0}
+    assert not abandoned.exists()
+    assert receiving.exists()
 
 
 async def test_sweep_with_nothing_stored_is_a_no_op(db: AsyncSession, tmp_path: Path) -> None:
@@ -138,7 +149,7 @@ async def test_cleanup_deletes_only_expired_sign_in_data(
     )
     await db.commit()
 
-    deleted = await delete_expired_tokens(db, settings)
+    deleted = await JOBS["cleanup_tokens"].func(db, settings)
     await db.commit()
 
     assert deleted == {

@@ -76,9 +76,11 @@ class Detected:
         return self.content_type in IMAGE_TYPES
 
 
-def _refuse(detected: str, detail: str | None = None) -> UnsupportedMediaType:
+def _refuse(filename: str, detected: str, detail: str | None = None) -> UnsupportedMediaType:
+    # Named, so whoever sent several files knows which one to leave out.
     return UnsupportedMediaType(
-        detail or f"Files of type {detected} are not accepted; allowed: {ALLOWED_DESCRIPTION}",
+        f"{filename}: "
+        + (detail or f"files of type {detected} are not accepted; allowed: {ALLOWED_DESCRIPTION}"),
         code="file_type_not_allowed",
         detected_type=detected,
         allowed_types=ALLOWED_TYPES,
@@ -98,19 +100,19 @@ def detect(path: Path, filename: str) -> Detected:
     kind = filetype.guess(head)
     if kind is not None:
         if kind.mime not in BINARY_TYPES:
-            raise _refuse(kind.mime)
+            raise _refuse(filename, kind.mime)
         return Detected(kind.mime, with_extension(filename, BINARY_TYPES[kind.mime]))
 
     text = _read_text(path)
     if text is None:
         raise _refuse(
+            filename,
             "application/octet-stream",
-            "The file is neither an accepted image or PDF nor UTF-8 text; "
-            f"allowed: {ALLOWED_DESCRIPTION}",
+            f"neither an accepted image or PDF nor UTF-8 text; allowed: {ALLOWED_DESCRIPTION}",
         )
     markup = _markup_type(text, extension(filename))
     if markup is not None:
-        raise _refuse(markup)
+        raise _refuse(filename, markup)
 
     ext = extension(filename)
     content_type = TEXT_EXTENSIONS.get(ext)

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from starlette.requests import ClientDisconnect
 
 from tracker.attachments import repository
 from tracker.attachments.models import Attachment
-from tracker.attachments.multipart import ReceivedForm, receive_form
+from tracker.attachments.multipart import ReceivedForm, receive_request_form
 from tracker.auth.dependencies import AppSettings, CurrentUser, is_staff
 from tracker.db import DbSession
-from tracker.errors import BadRequest, Conflict, Forbidden, NotFound
+from tracker.errors import Conflict, Forbidden, NotFound
 from tracker.issues.dependencies import IssueForViewer
 from tracker.issues.models import Issue
 
@@ -78,16 +77,7 @@ async def upload_form(request: Request, settings: AppSettings) -> AsyncIterator[
     Declare it AFTER the permission dependency in an endpoint: dependencies run in order, so
     nobody can make the server read a body they are not allowed to send.
     """
-    try:
-        form = await receive_form(
-            request.stream(),
-            request.headers.get("content-type"),
-            storage_dir=settings.storage_dir,
-            max_file_bytes=settings.max_upload_bytes,
-            max_files=settings.max_attachments_per_issue,
-        )
-    except ClientDisconnect:
-        raise BadRequest("The upload was interrupted", code="upload_interrupted") from None
+    form = await receive_request_form(request, settings)
     try:
         yield form
     finally:

@@ -17,8 +17,10 @@ from typing import IO
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect, Request
 
 from tracker.attachments.storage import new_tmp_path
+from tracker.config import Settings
 from tracker.errors import BadRequest, PayloadTooLarge, TrackerError, Unprocessable
 
 FILE_FIELD = "file"
@@ -51,6 +53,11 @@ class ReceivedForm:
 
 def _megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):.3g} MB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+def is_multipart(content_type: str | None) -> bool:
+    media_type, _ = parse_options_header(content_type or "")
+    return bool(media_type == b"multipart/form-data")
 
 
 def boundary_of(content_type: str | None) -> bytes:
@@ -233,3 +240,20 @@ async def receive_form(
         receiver.abort()
         raise
     return receiver.form
+
+
+async def receive_request_form(request: Request, settings: Settings) -> ReceivedForm:
+    """A request's multipart body under the upload settings; the caller must `discard()` it.
+
+    For endpoints that take files: POST /issues/{id}/attachments and POST /issues.
+    """
+    try:
+        return await receive_form(
+            request.stream(),
+            request.headers.get("content-type"),
+            storage_dir=settings.storage_dir,
+            max_file_bytes=settings.max_upload_bytes,
+            max_files=settings.max_attachments_per_issue,
+        )
+    except ClientDisconnect:
+        raise BadRequest("The upload was interrupted", code="upload_interrupted") from None

@@ -48,6 +48,17 @@ async def list_for_issue(session: AsyncSession, issue_id: int) -> list[Attachmen
     return [AttachmentOut.model_validate(row, from_attributes=True) for row in rows]
 
 
+async def ids_for_issues(
+    session: AsyncSession, issue_ids: list[int]
+) -> list[tuple[int, uuid.UUID]]:
+    if not issue_ids:
+        return []
+    rows = await session.execute(
+        select(Attachment.issue_id, Attachment.id).where(Attachment.issue_id.in_(issue_ids))
+    )
+    return [(issue_id, attachment_id) for issue_id, attachment_id in rows]
+
+
 async def get_with_reporter(
     session: AsyncSession, attachment_id: uuid.UUID
 ) -> tuple[Attachment, int] | None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +30,22 @@ from tracker.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
 from tracker.issues.models import Issue
 from tracker.realtime.service import record_event
 from tracker.users.models import User
+
+
+class IssueKey(Protocol):
+    """What attaching needs of an issue: an `Issue` row, or an `IssueRef` for one just made."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def reporter_id(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    id: int
+    reporter_id: int
 
 
 @dataclass(frozen=True)
@@ -59,7 +77,7 @@ def _check(upload: ReceivedFile, storage_dir: Path) -> _Checked:
 
 async def add_uploads(
     session: AsyncSession,
-    issue: Issue,
+    issue: IssueKey,
     uploads: list[ReceivedFile],
     user: User,
     *,
@@ -202,6 +220,17 @@ async def delete_issue_files(session: AsyncSession, issue_id: int, *, settings: 
     The rows go with the issue (ON DELETE CASCADE); call this in the same transaction.
     """
     await storage.delete_issue_files(session, settings.storage_dir, issue_id)
+
+
+async def attachment_ids_by_issue(
+    session: AsyncSession, issue_ids: Collection[int]
+) -> dict[int, set[uuid.UUID]]:
+    """For the orphan sweep: the attachments that exist for each of these issues (every id
+    is a key, with an empty set when the issue has none or is gone)."""
+    owned: dict[int, set[uuid.UUID]] = {issue_id: set() for issue_id in issue_ids}
+    for issue_id, attachment_id in await repository.ids_for_issues(session, list(owned)):
+        owned[issue_id].add(attachment_id)
+    return owned
 
 
 def _summary(row: Attachment) -> dict[str, object]:

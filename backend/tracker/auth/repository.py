@@ -127,14 +127,18 @@ async def take_oidc_state(session: AsyncSession, state_hash: str) -> OidcLoginSt
 # --- housekeeping ----------------------------------------------------------------------------
 
 
-async def purge_expired(session: AsyncSession, *, now: datetime, attempts_before: datetime) -> int:
-    removed = 0
-    for stmt in (
-        delete(AuthorizationCode).where(AuthorizationCode.expires_at < now),
-        delete(RefreshToken).where(RefreshToken.expires_at < now),
-        delete(OidcLoginState).where(OidcLoginState.expires_at < now),
-        delete(LoginAttempt).where(LoginAttempt.created_at < attempts_before),
-    ):
+async def purge_expired(
+    session: AsyncSession, *, now: datetime, refresh_before: datetime, attempts_before: datetime
+) -> dict[str, int]:
+    """Rows removed per table."""
+    statements = {
+        "authorization_codes": delete(AuthorizationCode).where(AuthorizationCode.expires_at < now),
+        "oidc_login_states": delete(OidcLoginState).where(OidcLoginState.expires_at < now),
+        "refresh_tokens": delete(RefreshToken).where(RefreshToken.expires_at < refresh_before),
+        "login_attempts": delete(LoginAttempt).where(LoginAttempt.created_at < attempts_before),
+    }
+    removed: dict[str, int] = {}
+    for table, stmt in statements.items():
         result = await session.execute(stmt)
-        removed += int(getattr(result, "rowcount", 0) or 0)
+        removed[table] = int(getattr(result, "rowcount", 0) or 0)
     return removed

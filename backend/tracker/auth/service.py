@@ -357,11 +357,18 @@ async def user_for_access(session: AsyncSession, claims: AccessClaims) -> User:
     return user
 
 
-async def purge_expired(session: AsyncSession, settings: Settings) -> int:
-    """Delete expired codes, refresh tokens, OIDC states and old login failures (worker job)."""
+# Expired refresh tokens are kept a day, so a client presenting one just after it lapsed is told
+# "expired" rather than "unknown", and reuse detection still sees its family.
+REFRESH_TOKEN_KEEP = timedelta(days=1)
+
+
+async def purge_expired(session: AsyncSession, settings: Settings) -> dict[str, int]:
+    """Delete expired codes, OIDC states, refresh tokens (a day after expiry) and login failures
+    older than the throttling window; the worker's clean-up job. Rows removed per table."""
     current = now()
     return await repository.purge_expired(
         session,
         now=current,
+        refresh_before=current - REFRESH_TOKEN_KEEP,
         attempts_before=current - timedelta(seconds=settings.login_window_seconds),
     )

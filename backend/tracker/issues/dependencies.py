@@ -6,16 +6,24 @@ existence of other people's issues is not revealed.
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Annotated
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Path
+from fastapi import Depends, Header, Path, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from python_multipart.multipart import parse_options_header
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.auth.dependencies import CurrentUser, is_staff
+from tracker.attachments.multipart import ReceivedFile, is_multipart, receive_request_form
+from tracker.auth.dependencies import AppSettings, CurrentUser, is_staff
 from tracker.db import DbSession
-from tracker.errors import NotFound, PreconditionFailed, PreconditionRequired
+from tracker.errors import NotFound, PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 from tracker.issues.models import Issue
+from tracker.issues.schemas import IssueCreate
 from tracker.users.models import User
 
 IssueId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -65,3 +73,76 @@ def if_match_version(
 
 
 IfMatchVersion = Annotated[int, Depends(if_match_version)]
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    """POST /issues's body: the issue's fields and the files sent with it (if any)."""
+
+    data: IssueCreate
+    files: list[ReceivedFile]
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return True  # what clients sending a bare body mean (and what FastAPI assumed before)
+    media_type = parse_options_header(content_type)[0].decode("latin-1")
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _validated(raw: Any) -> IssueCreate:
+    try:
+        return IssueCreate.model_validate(raw)
+    except ValidationError as exc:
+        # Rendered like any other invalid body: 422 problem+json naming each field.
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+
+
+def _from_form(fields: dict[str, list[str]]) -> dict[str, Any]:
+    """Form fields as IssueCreate's input: `tags` repeated, comma-separated, or both."""
+    values: dict[str, Any] = {}
+    for name, given in fields.items():
+        if name == "tags":
+            values[name] = [t for value in given for t in value.split(",") if t.strip()]
+        else:
+            # A field sent twice stays a list, which validation refuses by name.
+            values[name] = given[0] if len(given) == 1 else given
+    return values
+
+
+async def new_issue(
+    request: Request, user: CurrentUser, settings: AppSettings
+) -> AsyncIterator[NewIssue]:
+    """JSON, or multipart/form-data with the same fields plus `file` parts.
+
+    It depends on the signed-in user, so the body of an anonymous or cross-site request is
+    never read; received files are temporary and removed after the request unless they were
+    attached (moved into place) in its committed transaction.
+    """
+    content_type = request.headers.get("content-type")
+    if is_multipart(content_type):
+        form = await receive_request_form(request, settings)
+        try:
+            yield NewIssue(_validated(_from_form(form.fields)), form.files)
+        finally:
+            form.discard()
+        return
+    if not _is_json(content_type):
+        raise UnsupportedMediaType(
+            "Send the issue as application/json, or as multipart/form-data to include files",
+            code="unsupported_media_type",
+        )
+    try:
+        raw = json.loads(await request.body())
+    except ValueError:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]
+        ) from None
+    yield NewIssue(_validated(raw), [])
+
+
+NewIssueBody = Annotated[NewIssue, Depends(new_issue)]

@@ -277,6 +277,12 @@ async def delete_issue(session: AsyncSession, issue_id: int) -> None:
     await session.execute(delete(Issue).where(Issue.id == issue_id))
 
 
+async def existing_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(await session.scalars(select(Issue.id).where(Issue.id.in_(ids))))
+
+
 async def ensure_tags(session: AsyncSession, names: Sequence[str]) -> list[int]:
     """Ids of the tags with these names (case-insensitive), creating the missing ones."""
     if not names:

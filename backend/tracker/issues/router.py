@@ -6,16 +6,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from tracker.auth.dependencies import AdminUser, CurrentUser, StaffUser
+from tracker.auth.dependencies import AdminUser, AppSettings, CurrentUser, StaffUser
 from tracker.db import DbSession
 from tracker.issues import service
-from tracker.issues.dependencies import IfMatchVersion, IssueForViewer, IssueId, etag
+from tracker.issues.dependencies import (
+    IfMatchVersion,
+    IssueForViewer,
+    IssueId,
+    NewIssueBody,
+    etag,
+)
 from tracker.issues.markdown import render_markdown
 from tracker.issues.models import Severity, Status
 from tracker.issues.schemas import (
+    CREATE_REQUEST_BODY,
     SORTS,
     EventPage,
-    IssueCreate,
     IssueDetail,
     IssuePage,
     IssueQuery,
@@ -71,12 +77,28 @@ async def list_issues(
     "/issues",
     response_model=IssueDetail,
     status_code=status.HTTP_201_CREATED,
-    summary="File an issue",
+    summary="File an issue, with files if sent as multipart/form-data",
+    description="JSON, or multipart/form-data with the same fields and one `file` part per "
+    "file. The issue and its files are created together: if any file is refused (too large, "
+    "a type that is not allowed, too many), nothing is created.",
+    openapi_extra={"requestBody": CREATE_REQUEST_BODY},
+    responses={
+        409: {"description": "more files than an issue may have"},
+        413: {"description": "a file is larger than the upload limit"},
+        415: {
+            "description": "a file's type is not allowed, or the body is neither JSON nor "
+            "multipart/form-data"
+        },
+    },
 )
 async def create_issue(
-    session: DbSession, user: CurrentUser, body: IssueCreate, response: Response
+    session: DbSession,
+    user: CurrentUser,
+    body: NewIssueBody,
+    settings: AppSettings,
+    response: Response,
 ) -> IssueDetail:
-    issue = await service.create_issue(session, user, body)
+    issue = await service.create_issue(session, user, body.data, body.files, settings=settings)
     response.headers["ETag"] = etag(issue.version)
     response.headers["Location"] = f"/api/issues/{issue.id}"
     return issue
@@ -138,8 +160,10 @@ async def update_issue(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete an issue and everything on it",
 )
-async def delete_issue(session: DbSession, user: AdminUser, issue_id: IssueId) -> Response:
-    await service.delete_issue(session, user, issue_id)
+async def delete_issue(
+    session: DbSession, user: AdminUser, issue_id: IssueId, settings: AppSettings
+) -> Response:
+    await service.delete_issue(session, user, issue_id, settings=settings)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

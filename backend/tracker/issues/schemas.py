@@ -45,6 +45,43 @@ class IssueCreate(BaseModel):
     _tags = field_validator("tags")(normalize_tags)
 
 
+def _create_request_body() -> dict[str, Any]:
+    """POST /issues's two bodies for OpenAPI: the endpoint reads the body itself, so FastAPI
+    cannot describe it. Severity is referenced from the components other routes put there."""
+    json_schema = IssueCreate.model_json_schema(ref_template="#/components/schemas/{model}")
+    json_schema.pop("$defs", None)
+    properties = json_schema["properties"]
+    form_schema = {
+        "type": "object",
+        "required": ["title"],
+        "properties": {
+            "title": properties["title"],
+            "description": properties["description"],
+            "severity": properties["severity"],
+            "tags": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Repeat the field, or separate tags with commas",
+            },
+            "file": {
+                "type": "array",
+                "items": {"type": "string", "format": "binary"},
+                "description": "One part per file",
+            },
+        },
+    }
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": json_schema},
+            "multipart/form-data": {"schema": form_schema},
+        },
+    }
+
+
+CREATE_REQUEST_BODY = _create_request_body()
+
+
 class IssueUpdate(BaseModel):
     """Only the fields present are changed; `assignee_id: null` unassigns."""
 
@@ -110,6 +147,10 @@ class IssuePermissions(BaseModel):
     tag: bool
     delete: bool
     comment: bool
+    attach: bool = Field(description="upload files to it")
+    delete_any_attachment: bool = Field(
+        description="delete anyone's file on it (everyone may delete the files they uploaded)"
+    )
 
 
 class IssueDetail(IssueSummary):

@@ -3,7 +3,7 @@ deleting. Every change writes one issue_events row in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -12,7 +12,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracker.attachments import service as attachments
+from tracker.attachments.multipart import ReceivedFile
 from tracker.auth.dependencies import is_staff
+from tracker.config import Settings
 from tracker.errors import (
     BadRequest,
     Conflict,
@@ -44,12 +47,6 @@ from tracker.issues.snippets import snippet_html
 from tracker.realtime.service import record_event
 from tracker.users.models import Role, User
 
-IssueDeleteHook = Callable[[AsyncSession, int], Awaitable[None]]
-# Called inside the deleting transaction, before the issue row goes. The attachments domain
-# registers one that collects the issue's files and removes them from disk after the commit
-# (so a rolled-back delete never loses files).
-ISSUE_DELETE_HOOKS: list[IssueDeleteHook] = []
-
 
 def _not_found(issue_id: int) -> NotFound:
     return NotFound(f"Issue {issue_id} not found", code="issue_not_found")
@@ -70,6 +67,8 @@ def permissions(user: User, reporter_id: int, status: Status) -> IssuePermission
         tag=staff,
         delete=user.role == Role.ADMIN,
         comment=staff or own,
+        attach=staff or own,
+        delete_any_attachment=staff,
     )
 
 
@@ -224,7 +223,16 @@ async def assignable_users(session: AsyncSession) -> list[UserRef]:
 # ---- writing ---------------------------------------------------------------------------
 
 
-async def create_issue(session: AsyncSession, user: User, data: IssueCreate) -> IssueDetail:
+async def create_issue(
+    session: AsyncSession,
+    user: User,
+    data: IssueCreate,
+    files: Sequence[ReceivedFile] = (),
+    *,
+    settings: Settings,
+) -> IssueDetail:
+    """File an issue, with its files if any, all in the caller's one transaction: a refused file
+    (type, size, count) raises, and the rollback leaves neither the issue nor a file behind."""
     row = await repository.insert_issue(
         session,
         {
@@ -249,6 +257,13 @@ async def create_issue(session: AsyncSession, user: User, data: IssueCreate) -> 
         kind="issue.created",
         data={"title": data.title, "severity": data.severity.value, "tags": sorted(data.tags)},
     )
+    added = await attachments.add_uploads(
+        session,
+        attachments.IssueRef(id=issue_id, reporter_id=user.id),
+        list(files),
+        user,
+        settings=settings,
+    )
     return IssueDetail(
         id=issue_id,
         title=data.title,
@@ -264,7 +279,7 @@ async def create_issue(session: AsyncSession, user: User, data: IssueCreate) -> 
         resolved_at=None,
         description=data.description,
         description_html=render_markdown(data.description),
-        attachment_count=0,
+        attachment_count=len(added),
         allowed_transitions=workflow.allowed_transitions(user.role, row["status"]),
         permissions=permissions(user, user.id, row["status"]),
     )
@@ -389,12 +404,15 @@ def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
     return {k: [plain(v) for v in pair] for k, pair in changes.items()}
 
 
-async def delete_issue(session: AsyncSession, user: User, issue_id: int) -> None:
+async def delete_issue(
+    session: AsyncSession, user: User, issue_id: int, *, settings: Settings
+) -> None:
+    """Delete an issue; its comments and attachment rows go with it (ON DELETE CASCADE), its
+    events stay as history, and its files are removed once the deletion has committed."""
     current = await repository.lock_for_update(session, issue_id)
     if current is None:
         raise _not_found(issue_id)
-    for hook in ISSUE_DELETE_HOOKS:
-        await hook(session, issue_id)
+    await attachments.delete_issue_files(session, issue_id, settings=settings)
     await record_event(
         session,
         issue_id=issue_id,
@@ -405,6 +423,11 @@ async def delete_issue(session: AsyncSession, user: User, issue_id: int) -> None
         exists=False,
     )
     await repository.delete_issue(session, issue_id)
+
+
+async def existing_issue_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    """Which of these issues still exist (the worker's orphan sweep)."""
+    return await repository.existing_ids(session, ids)
 
 
 async def touch_for_comment(session: AsyncSession, issue_id: int) -> None:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracker.auth.service import purge_expired
 from tracker.config import Settings
 from tracker.stats.service import aggregate_daily_stats
-from tracker.worker.cleanup import delete_expired_tokens
 from tracker.worker.sweep import sweep_orphans
 
 JobFunc = Callable[[AsyncSession, Settings], Awaitable[dict[str, int]]]
@@ -41,7 +41,7 @@ async def sweep_orphan_files(session: AsyncSession, settings: Settings) -> dict[
 
 
 async def cleanup_tokens(session: AsyncSession, settings: Settings) -> dict[str, int]:
-    return await delete_expired_tokens(session, settings)
+    return await purge_expired(session, settings)
 
 
 JOBS: dict[str, Job] = {
@@ -55,7 +55,8 @@ JOBS: dict[str, Job] = {
         ),
         Job(
             "sweep_orphan_files",
-            "Delete stored files no attachment owns (older than an hour) and empty folders",
+            "Delete stored files no attachment owns, abandoned uploads (older than an hour) "
+            "and empty folders",
             sweep_orphan_files,
             lambda s: s.orphan_sweep_interval_minutes,
         ),

@@ -3,7 +3,9 @@
 A file is owned when its name starts with the id of an attachment of that issue (the file
 itself, or a derivative such as `<id>.thumb.webp`). Unowned files are deleted only once they
 are older than the grace period: an upload writes its file before its row commits.
-An issue's folder goes once it is empty and its issue is gone.
+An issue's folder goes once it is empty and its issue is gone. Uploads left half-received in
+STORAGE_DIR/tmp/ by a process that died go after the same grace period (a live upload keeps
+writing, so its file is never that old).
 """
 
 from __future__ import annotations
@@ -11,11 +13,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.attachments.models import Attachment
-from tracker.issues.models import Issue
+from tracker.attachments import service as attachments
+from tracker.issues import service as issues
 from tracker.observability.logging import get_logger
 
 log = get_logger("tracker.worker")
@@ -26,21 +27,47 @@ UUID_LENGTH = 36
 async def sweep_orphans(
     session: AsyncSession, storage_dir: Path, *, grace_seconds: float = GRACE_SECONDS
 ) -> dict[str, int]:
+    cutoff = time.time() - grace_seconds
+    temp_deleted = _sweep_temp(storage_dir, cutoff)
+    files_deleted, folders_deleted = await _sweep_issues(session, storage_dir, cutoff)
+    return {"files_deleted": temp_deleted + files_deleted, "folders_deleted": folders_deleted}
+
+
+def _older_than(entry: Path, cutoff: float) -> bool:
+    try:
+        return entry.lstat().st_mtime <= cutoff
+    except FileNotFoundError:
+        return False
+
+
+def _sweep_temp(storage_dir: Path, cutoff: float) -> int:
+    folder = storage_dir / "tmp"
+    if not folder.is_dir():
+        return 0
+    deleted = 0
+    for entry in folder.iterdir():
+        if entry.is_file() and not entry.is_symlink() and _older_than(entry, cutoff):
+            entry.unlink(missing_ok=True)
+            deleted += 1
+            log.info("abandoned_upload_deleted", path=str(entry.relative_to(storage_dir)))
+    return deleted
+
+
+async def _sweep_issues(session: AsyncSession, storage_dir: Path, cutoff: float) -> tuple[int, int]:
     root = storage_dir / "issues"
     if not root.is_dir():
-        return {"files_deleted": 0, "folders_deleted": 0}
+        return 0, 0
     folders = {int(p.name): p for p in root.iterdir() if p.name.isdigit() and p.is_dir()}
     if not folders:
-        return {"files_deleted": 0, "folders_deleted": 0}
+        return 0, 0
     ids = list(folders)
-    owned: dict[int, set[str]] = {i: set() for i in ids}
-    rows = await session.execute(
-        select(Attachment.issue_id, Attachment.id).where(Attachment.issue_id.in_(ids))
-    )
-    for issue_id, attachment_id in rows:
-        owned[issue_id].add(str(attachment_id))
-    existing = set(await session.scalars(select(Issue.id).where(Issue.id.in_(ids))))
-    cutoff = time.time() - grace_seconds
+    owned = {
+        issue_id: {str(a) for a in attachment_ids}
+        for issue_id, attachment_ids in (
+            await attachments.attachment_ids_by_issue(session, ids)
+        ).items()
+    }
+    existing = await issues.existing_issue_ids(session, ids)
     files_deleted = folders_deleted = 0
     for issue_id, folder in folders.items():
         for entry in folder.iterdir():
@@ -62,4 +89,4 @@ async def sweep_orphans(
             except OSError:
                 continue  # a file arrived meanwhile
             folders_deleted += 1
-    return {"files_deleted": files_deleted, "folders_deleted": folders_deleted}
+    return files_deleted, folders_deleted

@@ -127,7 +127,10 @@ export interface paths {
         /** List and search issues */
         get: operations["list_issues_api_issues_get"];
         put?: never;
-        /** File an issue */
+        /**
+         * File an issue, with files if sent as multipart/form-data
+         * @description JSON, or multipart/form-data with the same fields and one `file` part per file. The issue and its files are created together: if any file is refused (too large, a type that is not allowed, too many), nothing is created.
+         */
         post: operations["create_issue_api_issues_post"];
         delete?: never;
         options?: never;
@@ -789,20 +792,6 @@ export interface components {
              */
             status: "ok";
         };
-        /** IssueCreate */
-        IssueCreate: {
-            /**
-             * Description
-             * @default
-             */
-            description: string;
-            /** @default MEDIUM */
-            severity: components["schemas"]["Severity"];
-            /** Tags */
-            tags?: string[];
-            /** Title */
-            title: string;
-        };
         /** IssueDetail */
         IssueDetail: {
             /** Allowed Transitions */
@@ -886,12 +875,22 @@ export interface components {
         IssuePermissions: {
             /** Assign */
             assign: boolean;
+            /**
+             * Attach
+             * @description upload files to it
+             */
+            attach: boolean;
             /** Change Status */
             change_status: boolean;
             /** Comment */
             comment: boolean;
             /** Delete */
             delete: boolean;
+            /**
+             * Delete Any Attachment
+             * @description delete anyone's file on it (everyone may delete the files they uploaded)
+             */
+            delete_any_attachment: boolean;
             /**
              * Edit
              * @description title, description and severity
@@ -1521,7 +1520,34 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["IssueCreate"];
+                "application/json": {
+                    /**
+                     * Description
+                     * @default
+                     */
+                    description?: string;
+                    /** @default MEDIUM */
+                    severity?: components["schemas"]["Severity"];
+                    /** Tags */
+                    tags?: string[];
+                    /** Title */
+                    title: string;
+                };
+                "multipart/form-data": {
+                    /**
+                     * Description
+                     * @default
+                     */
+                    description?: string;
+                    /** @description One part per file */
+                    file?: string[];
+                    /** @default MEDIUM */
+                    severity?: components["schemas"]["Severity"];
+                    /** @description Repeat the field, or separate tags with commas */
+                    tags?: string[];
+                    /** Title */
+                    title: string;
+                };
             };
         };
         responses: {
@@ -1534,14 +1560,26 @@ export interface operations {
                     "application/json": components["schemas"]["IssueDetail"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description more files than an issue may have */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                content?: never;
+            };
+            /** @description a file is larger than the upload limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
                 };
+                content?: never;
+            };
+            /** @description a file's type is not allowed, or the body is neither JSON nor multipart/form-data */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -11,6 +11,8 @@ export const REFRESH_COOKIE = 'tracker_refresh';
 /** Verifier, state and destination of an external sign-in in flight. */
 export const FLOW_COOKIE = 'tracker_oauth_flow';
 export const CLIENT_ID = 'web';
+/** Where signing in (or up) leads when no page asked for it: the work. */
+export const AFTER_SIGN_IN = '/issues';
 /** The API's refresh-token lifetime (REFRESH_TOKEN_TTL_DAYS); the API is the real judge. */
 const REFRESH_MAX_AGE = 60 * 60 * 24 * 30;
 /** Refresh this long before the access token expires, so no request races its expiry. */

@@ -1,10 +1,9 @@
-// Server-side access to the issue API for the /issues pages. The signed-in user's access token
-// lives in the httpOnly `tracker_access` cookie; it is forwarded as a Bearer token and never
-// reaches page JavaScript. The API decides what the caller may see.
-import { error, fail, redirect, type Cookies } from '@sveltejs/kit';
+// Server-side access to the issue API for the /issues pages, on behalf of the signed-in user.
+// hooks.server.ts resolves the session (refreshing the access token when it is about to expire)
+// and sends anonymous visitors to sign in; the token stays on the server, never in the page.
+// The API decides what the caller may see.
+import { error, fail, redirect, type RequestEvent } from '@sveltejs/kit';
 import { api, type ApiClient } from '$lib/server/api';
-
-export const ACCESS_COOKIE = 'tracker_access';
 
 export interface Problem {
 	status: number;
@@ -18,11 +17,42 @@ function signIn(url: URL): never {
 	redirect(303, `/auth/signin?redirectTo=${encodeURIComponent(url.pathname + url.search)}`);
 }
 
+type SessionEvent = Pick<RequestEvent, 'locals' | 'fetch' | 'url'>;
+
 /** A typed API client acting as the signed-in user; sends anonymous visitors to sign in. */
-export function issueApi(event: { cookies: Cookies; fetch: typeof fetch; url: URL }): ApiClient {
-	const token = event.cookies.get(ACCESS_COOKIE);
-	if (!token) signIn(event.url);
-	return api(event.fetch, { accessToken: token });
+export function issueApi(event: SessionEvent, options: { timeoutMs?: number } = {}): ApiClient {
+	const token = event.locals.accessToken;
+	if (!event.locals.user || !token) signIn(event.url);
+	return api(event.fetch, { accessToken: token, ...options });
+}
+
+/** Files take longer than the usual API call: the API checks, thumbnails and stores each. */
+export const UPLOAD_TIMEOUT_MS = 120_000;
+
+/** The files a form posted, without the empty part a file input left blank sends. */
+export function chosenFiles(form: FormData, name = 'file'): File[] {
+	return form
+		.getAll(name)
+		.filter((v): v is File => typeof v !== 'string' && (v.size > 0 || v.name !== ''));
+}
+
+/** Problem codes about the files of a request rather than its fields. */
+const FILE_PROBLEMS = new Set([
+	'file_too_large',
+	'file_type_not_allowed',
+	'empty_file',
+	'invalid_json',
+	'corrupt_image',
+	'image_too_large',
+	'too_many_files',
+	'too_many_attachments',
+	'unexpected_file',
+	'upload_interrupted'
+]);
+
+export function isFileProblem(status: number, body: unknown): boolean {
+	const code = problemOf(body, status).code;
+	return status === 413 || status === 415 || (code !== undefined && FILE_PROBLEMS.has(code));
 }
 
 export function problemOf(body: unknown, status: number): Problem {

@@ -57,6 +57,12 @@ export function describeChanges(changes: Record<string, Change>): string[] {
 	return out;
 }
 
+/** Attachment events carry `{attachment: {id, filename, content_type, size_bytes}}`. */
+function attachmentName(data: Record<string, unknown>): string {
+	const attachment = data.attachment as { filename?: unknown } | undefined;
+	return typeof attachment?.filename === 'string' ? attachment.filename : 'a file';
+}
+
 export function describeEvent(kind: string, data: Record<string, unknown>): string[] {
 	switch (kind) {
 		case 'issue.created':
@@ -66,9 +72,9 @@ export function describeEvent(kind: string, data: Record<string, unknown>): stri
 		case 'comment.deleted':
 			return ['deleted a comment'];
 		case 'attachment.added':
-			return [`attached ${typeof data.filename === 'string' ? data.filename : 'a file'}`];
+			return [`attached ${attachmentName(data)}`];
 		case 'attachment.deleted':
-			return [`removed ${typeof data.filename === 'string' ? data.filename : 'a file'}`];
+			return [`removed ${attachmentName(data)}`];
 		default:
 			return [kind.replace('.', ' ')];
 	}

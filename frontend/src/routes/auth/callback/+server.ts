@@ -1,7 +1,13 @@
 // The end of an external sign-in: the API sends the browser here with OUR code and the state we
 // chose. The state must match the flow cookie; the code is redeemed with the kept verifier.
 import { redirect } from '@sveltejs/kit';
-import { FLOW_COOKIE, redeemCode, safeRedirect, setTokens } from '$lib/server/session';
+import {
+	FLOW_COOKIE,
+	redeemCode,
+	safeRedirect,
+	setTokens,
+	AFTER_SIGN_IN
+} from '$lib/server/session';
 import type { RequestHandler } from './$types';
 
 interface Flow {
@@ -38,5 +44,5 @@ export const GET: RequestHandler = async (event) => {
 	const tokens = await redeemCode(event, code, flow.verifier);
 	if ('status' in tokens) redirect(303, '/auth/signin?error=provider');
 	setTokens(event, tokens);
-	redirect(303, safeRedirect(flow.redirectTo) ?? '/');
+	redirect(303, safeRedirect(flow.redirectTo) ?? AFTER_SIGN_IN);
 };

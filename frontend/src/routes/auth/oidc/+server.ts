@@ -8,14 +8,15 @@ import {
 	newState,
 	newVerifier,
 	redirectUri,
-	safeRedirect
+	safeRedirect,
+	AFTER_SIGN_IN
 } from '$lib/server/session';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = (event) => {
 	const verifier = newVerifier();
 	const state = newState();
-	const redirectTo = safeRedirect(event.url.searchParams.get('redirectTo')) ?? '/';
+	const redirectTo = safeRedirect(event.url.searchParams.get('redirectTo')) ?? AFTER_SIGN_IN;
 	event.cookies.set(FLOW_COOKIE, JSON.stringify({ verifier, state, redirectTo }), {
 		path: '/auth',
 		httpOnly: true,

@@ -1,5 +1,11 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { providers, retryText, safeRedirect, signInWithPassword } from '$lib/server/session';
+import {
+	providers,
+	retryText,
+	safeRedirect,
+	signInWithPassword,
+	AFTER_SIGN_IN
+} from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
 
 const OIDC_ERRORS: Record<string, string> = {
@@ -9,7 +15,7 @@ const OIDC_ERRORS: Record<string, string> = {
 
 export const load: PageServerLoad = async ({ locals, url }) => {
 	const redirectTo = safeRedirect(url.searchParams.get('redirectTo'));
-	if (locals.user) redirect(303, redirectTo ?? '/');
+	if (locals.user) redirect(303, redirectTo ?? AFTER_SIGN_IN);
 	const errorKey = url.searchParams.get('error');
 	return {
 		redirectTo,
@@ -49,6 +55,6 @@ export const actions: Actions = {
 				retryAfter: problem.retryAfter ?? null
 			});
 		}
-		redirect(303, redirectTo ?? '/');
+		redirect(303, redirectTo ?? AFTER_SIGN_IN);
 	}
 };

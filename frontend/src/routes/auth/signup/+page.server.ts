@@ -1,10 +1,10 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { safeRedirect, signInWithPassword, signUp } from '$lib/server/session';
+import { safeRedirect, signInWithPassword, signUp, AFTER_SIGN_IN } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals, url }) => {
 	const redirectTo = safeRedirect(url.searchParams.get('redirectTo'));
-	if (locals.user) redirect(303, redirectTo ?? '/');
+	if (locals.user) redirect(303, redirectTo ?? AFTER_SIGN_IN);
 	return { redirectTo };
 };
 
@@ -59,6 +59,6 @@ export const actions: Actions = {
 		// Straight in: a new account should not have to type its password twice.
 		const signInProblem = await signInWithPassword(event, email, password);
 		if (signInProblem) redirect(303, '/auth/signin');
-		redirect(303, redirectTo ?? '/');
+		redirect(303, redirectTo ?? AFTER_SIGN_IN);
 	}
 };

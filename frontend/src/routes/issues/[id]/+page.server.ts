@@ -1,6 +1,15 @@
 import { redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { failAction, failLoad, ifMatch, issueApi, parseTags } from '../issues.server';
+import {
+	chosenFiles,
+	failAction,
+	failLoad,
+	ifMatch,
+	issueApi,
+	parseTags,
+	UPLOAD_TIMEOUT_MS
+} from '../issues.server';
+import { ISSUE_ATTACHMENTS } from '../invalidation';
 
 const STATUSES = ['OPEN', 'TRIAGED', 'IN_PROGRESS', 'DONE'] as const;
 const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
@@ -14,22 +23,25 @@ function issueId(params: { id: string }, url: URL): number {
 }
 
 export const load: PageServerLoad = async (event) => {
-	const { params, url, setHeaders } = event;
+	const { params, url, setHeaders, depends } = event;
+	depends(ISSUE_ATTACHMENTS);
 	const id = issueId(params, url);
 	const client = issueApi(event);
 	const path = { params: { path: { issue_id: id } } };
-	const [issue, comments, events] = await Promise.all([
+	const [issue, comments, events, attachments] = await Promise.all([
 		client.GET('/api/issues/{issue_id}', path),
 		client.GET('/api/issues/{issue_id}/comments', {
 			params: { path: { issue_id: id }, query: { limit: 200 } }
 		}),
 		client.GET('/api/issues/{issue_id}/events', {
 			params: { path: { issue_id: id }, query: { limit: 200 } }
-		})
+		}),
+		client.GET('/api/issues/{issue_id}/attachments', path)
 	]);
 	if (!issue.data) failLoad(url, issue.response.status, issue.error);
 	if (!comments.data) failLoad(url, comments.response.status, comments.error);
 	if (!events.data) failLoad(url, events.response.status, events.error);
+	if (!attachments.data) failLoad(url, attachments.response.status, attachments.error);
 
 	const staff = issue.data.permissions.assign;
 	const [assignees, tags] = staff
@@ -43,6 +55,7 @@ export const load: PageServerLoad = async (event) => {
 		issue: issue.data,
 		comments: comments.data.items,
 		events: events.data.items,
+		attachments: attachments.data,
 		assignees: assignees?.data ?? [],
 		knownTags: (tags?.data ?? []).map((t) => t.name)
 	};
@@ -71,6 +84,36 @@ async function patch(
 }
 
 export const actions: Actions = {
+	/** Without JavaScript the uploader is a plain file input posted here; with it, files go
+	 * straight to the API with a progress bar each. */
+	attach: async (event) => {
+		const id = issueId(event.params, event.url);
+		const files = chosenFiles(await event.request.formData());
+		if (!files.length) {
+			return failAction(
+				event.url,
+				422,
+				{ detail: 'Choose at least one file.' },
+				{ action: 'attach' }
+			);
+		}
+		const { data, response, error } = await issueApi(event, { timeoutMs: UPLOAD_TIMEOUT_MS }).POST(
+			'/api/issues/{issue_id}/attachments',
+			{
+				params: { path: { issue_id: id } },
+				// The typed body names the parts; the serializer sends the files themselves.
+				body: { file: files.map((f) => f.name) },
+				bodySerializer: () => {
+					const multipart = new FormData();
+					for (const file of files) multipart.append('file', file, file.name);
+					return multipart;
+				}
+			}
+		);
+		if (!data) return failAction(event.url, response.status, error, { action: 'attach' });
+		return { ok: true as const, action: 'attach' };
+	},
+
 	transition: async (event) => {
 		const form = await event.request.formData();
 		const status = String(form.get('status'));

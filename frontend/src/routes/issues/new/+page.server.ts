@@ -1,6 +1,13 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { failAction, issueApi, parseTags } from '../issues.server';
+import {
+	chosenFiles,
+	failAction,
+	isFileProblem,
+	issueApi,
+	parseTags,
+	UPLOAD_TIMEOUT_MS
+} from '../issues.server';
 
 const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 type Severity = (typeof SEVERITIES)[number];
@@ -45,15 +52,37 @@ export const actions: Actions = {
 				fieldErrors: { title: 'A title is required' } as Record<string, string>
 			});
 		}
-		const { data, response, error } = await issueApi(event).POST('/api/issues', {
-			body: {
-				title: input.title,
-				description: input.description,
-				severity: input.severity,
-				tags: parseTags(input.tags)
-			}
+		const files = chosenFiles(form);
+		const body = {
+			title: input.title,
+			description: input.description,
+			severity: input.severity,
+			tags: parseTags(input.tags)
+		};
+		// With files, the issue and its attachments go to the API as one multipart request: it
+		// creates all of them or, if it refuses a file, none.
+		const { data, response, error } = await issueApi(event, {
+			timeoutMs: files.length ? UPLOAD_TIMEOUT_MS : undefined
+		}).POST('/api/issues', {
+			body,
+			bodySerializer: files.length
+				? (fields) => {
+						const multipart = new FormData();
+						multipart.set('title', fields.title);
+						multipart.set('description', fields.description ?? '');
+						multipart.set('severity', fields.severity ?? 'MEDIUM');
+						for (const tag of fields.tags ?? []) multipart.append('tags', tag);
+						for (const file of files) multipart.append('file', file, file.name);
+						return multipart;
+					}
+				: undefined
 		});
-		if (!data) return failAction(event.url, response.status, error, { values: input });
+		if (!data) {
+			return failAction(event.url, response.status, error, {
+				values: input,
+				fileProblem: isFileProblem(response.status, error)
+			});
+		}
 		redirect(303, `/issues/${data.id}`);
 	}
 };
