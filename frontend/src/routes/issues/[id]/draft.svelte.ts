@@ -17,19 +17,25 @@ function same<T extends Record<string, unknown>>(a: T, b: T): boolean {
 }
 
 export class Draft<T extends Record<string, unknown>> {
-	/** The version and field values the form shows and submits. */
-	base: Snapshot<T> = $state() as Snapshot<T>;
+	/** The version the form sends in If-Match. */
+	version = $state(0);
+	/**
+	 * The field values the form starts from. Reassigned only when they differ: a field whose value
+	 * expression re-runs gives up what was typed into it, even for an equal value.
+	 */
+	values: T = $state.raw() as T;
 	/** The viewer has typed into the form since it last matched the issue. */
 	dirty = $state(false);
 	/** Someone else changed these fields while the viewer was typing. */
 	changedElsewhere = $state(false);
-	/** Bumped by `discard`, so fields holding typed text are rebuilt from `base`. */
+	/** Bumped by `discard`, so fields holding typed text are rebuilt from `values`. */
 	generation = $state(0);
 	#latest: Snapshot<T>;
 
 	constructor(current: () => Snapshot<T>) {
 		this.#latest = untrack(current);
-		this.base = this.#latest;
+		this.version = this.#latest.version;
+		this.values = this.#latest.values;
 		$effect.pre(() => {
 			const next = current();
 			untrack(() => this.#follow(next));
@@ -39,13 +45,18 @@ export class Draft<T extends Record<string, unknown>> {
 	#follow(next: Snapshot<T>): void {
 		this.#latest = next;
 		if (!this.dirty) {
-			this.base = next;
+			this.#show(next);
 			this.changedElsewhere = false;
-		} else if (same(next.values, this.base.values)) {
-			this.base = { version: next.version, values: this.base.values };
+		} else if (same(next.values, this.values)) {
+			this.version = next.version;
 		} else {
 			this.changedElsewhere = true;
 		}
+	}
+
+	#show(next: Snapshot<T>): void {
+		this.version = next.version;
+		if (!same(next.values, this.values)) this.values = next.values;
 	}
 
 	/** For the form's `oninput`. */
@@ -62,7 +73,7 @@ export class Draft<T extends Record<string, unknown>> {
 	/** Throw away what was typed and show the latest version (re-key the fields on `generation`). */
 	discard = (): void => {
 		this.saved();
-		this.base = this.#latest;
+		this.#show(this.#latest);
 		this.generation += 1;
 	};
 }
