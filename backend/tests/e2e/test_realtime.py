@@ -228,3 +228,14 @@ def test_a_dropped_connection_resumes_and_catches_up_without_a_reload(
     expect(page.get_by_role("status").filter(has_text="Reconnecting")).to_have_count(0)
     assert len(routes) >= 2
     still_same_document(page)
+
+
+def test_dashboard_counts_follow_new_issues_over_the_shared_socket(people: People) -> None:
+    people.file_issue("First open issue")
+    page = open_live(people.maintainer, "/dashboard", "stats")
+    expect(page.get_by_test_id("live-state")).to_have_text("Live")
+    expect(page.get_by_test_id("kpi-open")).to_contain_text("of 1 total")
+
+    people.file_issue("Second open issue")
+    expect(page.get_by_test_id("kpi-open")).to_contain_text("of 2 total")
+    still_same_document(page)
