@@ -5,6 +5,7 @@
 // delivered; after a reconnect the client re-subscribes with `since` and the server replays what
 // was missed, in order. Events arrive in id order per channel, so an id at or below the last one
 // delivered is a duplicate and is dropped.
+import { untrack } from 'svelte';
 import { backoffDelay } from './backoff';
 import type { Channel, ConnectionStatus, Me, RealtimeEvent, ServerMessage } from './types';
 
@@ -52,6 +53,12 @@ export class RealtimeClient {
 
 	/** Receive events of `channel` until the returned function is called. */
 	subscribe(channel: Channel, handler: EventHandler, options: SubscribeOptions = {}): () => void {
+		// Pages subscribe from `$effect`: opening the socket reads `status`, which must not make
+		// that effect re-run (unsubscribe, resubscribe) whenever the connection status changes.
+		return untrack(() => this.#subscribe(channel, handler, options));
+	}
+
+	#subscribe(channel: Channel, handler: EventHandler, options: SubscribeOptions): () => void {
 		let state = this.#channels.get(channel);
 		if (!state) {
 			state = { handlers: new Set(), options: new Set(), lastId: null };
