@@ -2,4 +2,7 @@
 
 from fastapi import APIRouter
 
-API_ROUTERS: list[APIRouter] = []
+from tracker.comments.router import router as comments_router
+from tracker.issues.router import router as issues_router
+
+API_ROUTERS: list[APIRouter] = [issues_router, comments_router]

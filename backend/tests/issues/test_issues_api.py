@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import IssueFactory, UserFactory
+from tracker.issues.models import Issue, IssueEvent
+from tracker.users.models import Role, User
+
+Auth = Callable[[User], dict[str, str]]
+
+
+async def events_of(db: AsyncSession, issue_id: int) -> list[IssueEvent]:
+    rows = await db.execute(
+        select(IssueEvent).where(IssueEvent.issue_ref == issue_id).order_by(IssueEvent.id)
+    )
+    return list(rows.scalars())
+
+
+async def test_reporter_files_an_issue_with_tags_and_markdown(
+    client: httpx.AsyncClient, make_user: UserFactory, auth: Auth, db: AsyncSession
+) -> None:
+    reporter = await make_user(Role.REPORTER, full_name="Rita Reporter")
+    resp = await client.post(
+        "/api/issues",
+        json={
+            "title": "  Checkout fails on Safari ",
+            "description": "Steps:\n\n1. **Open** cart",
+            "severity": "HIGH",
+            "tags": ["Safari", "checkout", "safari "],
+        },
+        headers=auth(reporter),
+    )
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert body["title"] == "Checkout fails on Safari"
+    assert body["status"] == "OPEN"
+    assert body["reporter"] == {"id": reporter.id, "full_name": "Rita Reporter"}
+    assert body["assignee"] is None
+    assert body["tags"] == ["checkout", "safari"]
+    assert "<strong>Open</strong>" in body["description_html"]
+    assert body["version"] == 1
+    assert body["allowed_transitions"] == []
+    assert body["permissions"]["edit"] is True
+    assert body["permissions"]["change_status"] is False
+    assert resp.headers["etag"] == '"1"'
+    assert resp.headers["location"] == f"/api/issues/{body['id']}"
+
+    got = await client.get(f"/api/issues/{body['id']}", headers=auth(reporter))
+    assert got.status_code == 200
+    assert got.headers["etag"] == '"1"'
+    detail = got.json()
+    for key in ("title", "tags", "description", "description_html", "version", "reporter"):
+        assert detail[key] == body[key]
+    assert detail["comment_count"] == 0
+    assert detail["attachment_count"] == 0
+
+    [event] = await events_of(db, body["id"])
+    assert event.kind == "issue.created"
+    assert event.actor_id == reporter.id
+    assert event.reporter_id == reporter.id
+
+
+async def test_new_issue_input_is_validated(
+    client: httpx.AsyncClient, make_user: UserFactory, auth: Auth
+) -> None:
+    user = await make_user(Role.REPORTER)
+    bad_bodies: list[dict[str, Any]] = [
+        {"title": "   "},
+        {"title": "x" * 201},
+        {"title": "ok", "severity": "URGENT"},
+        {"title": "ok", "tags": ["no/slashes"]},
+        {"title": "ok", "tags": ["x" * 31]},
+        {"title": "ok", "tags": [f"t{i}" for i in range(11)]},
+        {"title": "ok", "status": "DONE"},
+    ]
+    for body in bad_bodies:
+        resp = await client.post("/api/issues", json=body, headers=auth(user))
+        assert resp.status_code == 422, body
+        assert resp.headers["content-type"] == "application/problem+json"
+    assert (await client.get("/api/issues", headers=auth(user))).json()["items"] == []
+
+
+async def test_anonymous_callers_are_refused(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/issues")).status_code == 401
+    assert (await client.post("/api/issues", json={"title": "x"})).status_code == 401
+    assert (await client.post("/api/markdown/preview", json={"text": "x"})).status_code == 401
+
+
+async def test_patch_needs_if_match_and_rejects_stale_versions(
+    client: httpx.AsyncClient,
+    make_user: UserFactory,
+    make_issue: IssueFactory,
+    auth: Auth,
+    db: AsyncSession,
+) -> None:
+    maintainer = await make_user(Role.MAINTAINER)
+    issue = await make_issue(maintainer, title="Original")
+    url = f"/api/issues/{issue.id}"
+
+    missing = await client.patch(url, json={"title": "New"}, headers=auth(maintainer))
+    assert missing.status_code == 428
+    assert missing.json()["code"] == "if_match_required"
+
+    ok = await client.patch(
+        url, json={"title": "New"}, headers={**auth(maintainer), "If-Match": '"1"'}
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["version"] == 2
+    assert ok.headers["etag"] == '"2"'
+
+    before = (await client.get(url, headers=auth(maintainer))).json()
+    stale = await client.patch(
+        url, json={"title": "Lost update"}, headers={**auth(maintainer), "If-Match": '"1"'}
+    )
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "version_mismatch"
+    assert stale.json()["current_version"] == 2
+    garbage = await client.patch(
+        url, json={"title": "Lost update"}, headers={**auth(maintainer), "If-Match": "abc"}
+    )
+    assert garbage.status_code == 412
+    after = (await client.get(url, headers=auth(maintainer))).json()
+    assert after == before
+    assert [e.kind for e in await events_of(db, issue.id)] == ["issue.updated"]
+
+
+async def test_reporter_edits_own_issue_only_while_open(
+    client: httpx.AsyncClient, make_user: UserFactory, make_issue: IssueFactory, auth: Auth
+) -> None:
+    reporter = await make_user(Role.REPORTER)
+    issue = await make_issue(reporter)
+    url = f"/api/issues/{issue.id}"
+    h = {**auth(reporter), "If-Match": '"1"'}
+
+    resp = await client.patch(
+        url, json={"title": "Clearer", "severity": "LOW", "description": "_x_"}, headers=h
+    )
+    assert resp.status_code == 200
+    assert resp.json()["description_html"] == "<p><em>x</em></p>\n"
+
+    for field, value in (("tags", ["a"]), ("assignee_id", reporter.id), ("status", "TRIAGED")):
+        denied = await client.patch(url, json={field: value}, headers={**h, "If-Match": '"2"'})
+        assert denied.status_code == 403, field
+        assert denied.json()["code"] == "staff_only_field"
+
+    closed = await make_issue(reporter, status="TRIAGED")
+    denied = await client.patch(f"/api/issues/{closed.id}", json={"title": "Too late"}, headers=h)
+    assert denied.status_code == 403
+    assert denied.json()["code"] == "issue_locked"
+
+
+async def test_staff_assign_and_tag_with_history(
+    client: httpx.AsyncClient,
+    make_user: UserFactory,
+    make_issue: IssueFactory,
+    auth: Auth,
+    db: AsyncSession,
+) -> None:
+    reporter = await make_user(Role.REPORTER)
+    maintainer = await make_user(Role.MAINTAINER, full_name="Max Maintainer")
+    other_reporter = await make_user(Role.REPORTER)
+    inactive = await make_user(Role.MAINTAINER, is_active=False)
+    issue = await make_issue(reporter)
+    url = f"/api/issues/{issue.id}"
+
+    for bad in (other_reporter.id, inactive.id, 999_999):
+        resp = await client.patch(
+            url, json={"assignee_id": bad}, headers={**auth(maintainer), "If-Match": '"1"'}
+        )
+        assert resp.status_code == 422
+        assert resp.json()["code"] == "invalid_assignee"
+
+    resp = await client.patch(
+        url,
+        json={"assignee_id": maintainer.id, "tags": ["UI", "login"]},
+        headers={**auth(maintainer), "If-Match": '"1"'},
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["assignee"] == {"id": maintainer.id, "full_name": "Max Maintainer"}
+    assert body["tags"] == ["login", "ui"]
+
+    # Unchanged values write nothing: no new version, no history row.
+    same = await client.patch(
+        url, json={"tags": ["login", "ui"]}, headers={**auth(maintainer), "If-Match": '"2"'}
+    )
+    assert same.json()["version"] == 2
+
+    resp = await client.patch(
+        url,
+        json={"assignee_id": None, "tags": ["ui"]},
+        headers={**auth(maintainer), "If-Match": '"2"'},
+    )
+    assert resp.json()["assignee"] is None
+    assert resp.json()["tags"] == ["ui"]
+    assert resp.json()["version"] == 3
+
+    events = await events_of(db, issue.id)
+    assert [e.kind for e in events] == ["issue.updated", "issue.updated"]
+    assert events[0].data["changes"] == {
+        "assignee": [None, {"id": maintainer.id, "full_name": "Max Maintainer"}],
+        "tags": [[], ["login", "ui"]],
+    }
+    assert events[1].data["changes"]["tags"] == [["login", "ui"], ["ui"]]
+
+    history = await client.get(f"{url}/events", headers=auth(reporter))
+    assert history.status_code == 200
+    items = history.json()["items"]
+    assert [i["kind"] for i in items] == ["issue.updated", "issue.updated"]
+    assert items[0]["actor"] == {"id": maintainer.id, "full_name": "Max Maintainer"}
+
+    assignees = await client.get("/api/issues/assignees", headers=auth(maintainer))
+    assert [a["id"] for a in assignees.json()] == [maintainer.id]
+    assert (await client.get("/api/issues/assignees", headers=auth(reporter))).status_code == 403
+
+
+async def test_only_admins_delete_issues_and_the_deletion_is_recorded(
+    client: httpx.AsyncClient,
+    make_user: UserFactory,
+    make_issue: IssueFactory,
+    auth: Auth,
+    db: AsyncSession,
+) -> None:
+    reporter = await make_user(Role.REPORTER)
+    maintainer = await make_user(Role.MAINTAINER)
+    admin = await make_user(Role.ADMIN)
+    issue = await make_issue(reporter, title="Spam")
+    url = f"/api/issues/{issue.id}"
+
+    assert (await client.delete(url, headers=auth(reporter))).status_code == 403
+    assert (await client.delete(url, headers=auth(maintainer))).status_code == 403
+    resp = await client.delete(url, headers=auth(admin))
+    assert resp.status_code == 204
+    assert (await client.get(url, headers=auth(admin))).status_code == 404
+    assert (await client.delete(url, headers=auth(admin))).status_code == 404
+    assert await db.get(Issue, issue.id) is None
+    [event] = await events_of(db, issue.id)
+    assert event.kind == "issue.deleted"
+    assert event.issue_id is None
+    assert event.data == {"title": "Spam", "status": "OPEN"}
+
+
+async def test_markdown_preview_renders_like_stored_issues(
+    client: httpx.AsyncClient, make_user: UserFactory, auth: Auth
+) -> None:
+    user = await make_user(Role.REPORTER)
+    resp = await client.post(
+        "/api/markdown/preview",
+        json={"text": "# Title\n[x](javascript:alert(1))"},
+        headers=auth(user),
+    )
+    assert resp.status_code == 200
+    html = resp.json()["html"]
+    assert "<h1>Title</h1>" in html
+    assert "javascript" not in html.split("</h1>")[1].replace("[x](javascript:alert(1))", "")

@@ -1,0 +1,387 @@
+"""SQL for issues. Hot reads select exactly the columns they return, in a fixed number of
+statements whatever the page size; writes use RETURNING instead of re-reading."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    REAL,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from tracker.attachments.models import Attachment
+from tracker.comments.models import Comment
+from tracker.issues.cursor import Cursor
+from tracker.issues.models import Issue, IssueEvent, Severity, Status, Tag, issue_tags
+from tracker.users.models import Role, User
+
+Reporter = aliased(User, name="reporter")
+Assignee = aliased(User, name="assignee")
+
+# Matches are delimited by control characters that cannot come from the stored text's markup,
+# so the snippet can be HTML-escaped as a whole and only then given its <mark> tags.
+MARK_START, MARK_STOP = "\x02", "\x03"
+HEADLINE_OPTIONS = (
+    f'StartSel="{MARK_START}", StopSel="{MARK_STOP}", MaxWords=35, MinWords=12, '
+    'ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
+)
+
+
+def _tags_of(issue_id: Any) -> ColumnElement[list[str]]:
+    return (
+        select(
+            func.coalesce(
+                func.array_agg(aggregate_order_by(Tag.name, Tag.name)),
+                literal_column("'{}'::varchar[]"),
+            )
+        )
+        .select_from(issue_tags.join(Tag, Tag.id == issue_tags.c.tag_id))
+        .where(issue_tags.c.issue_id == issue_id)
+        .scalar_subquery()
+    )
+
+
+def _comment_count(issue_id: Any) -> ColumnElement[int]:
+    return (
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.issue_id == issue_id)
+        .scalar_subquery()
+    )
+
+
+def _summary_columns() -> list[Any]:
+    return [
+        Issue.id,
+        Issue.title,
+        Issue.status,
+        Issue.severity,
+        Issue.version,
+        Issue.created_at,
+        Issue.updated_at,
+        Issue.resolved_at,
+        Issue.reporter_id,
+        Reporter.full_name.label("reporter_name"),
+        Issue.assignee_id,
+        Assignee.full_name.label("assignee_name"),
+        _tags_of(Issue.id).label("tags"),
+        _comment_count(Issue.id).label("comment_count"),
+    ]
+
+
+def _with_people(stmt: Select[Any]) -> Select[Any]:
+    return stmt.join(Reporter, Reporter.id == Issue.reporter_id).outerjoin(
+        Assignee, Assignee.id == Issue.assignee_id
+    )
+
+
+@dataclass
+class ListFilter:
+    statuses: Sequence[Status] = ()
+    severities: Sequence[Severity] = ()
+    tags: Sequence[str] = ()
+    text: str | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    reporter_id: int | None = None
+    # The caller's own id when they may only see what they reported (REPORTER).
+    scope_reporter_id: int | None = None
+
+    def where(self, tsquery: ColumnElement[Any] | None) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.scope_reporter_id is not None:
+            out.append(Issue.reporter_id == self.scope_reporter_id)
+        if self.statuses:
+            out.append(Issue.status.in_(list(self.statuses)))
+        if self.severities:
+            out.append(Issue.severity.in_(list(self.severities)))
+        for name in self.tags:
+            out.append(
+                exists()
+                .where(issue_tags.c.issue_id == Issue.id)
+                .where(issue_tags.c.tag_id == Tag.id)
+                .where(func.lower(Tag.name) == name.lower())
+            )
+        if tsquery is not None:
+            out.append(Issue.search.bool_op("@@")(tsquery))
+        if self.unassigned:
+            out.append(Issue.assignee_id.is_(None))
+        elif self.assignee_id is not None:
+            out.append(Issue.assignee_id == self.assignee_id)
+        if self.reporter_id is not None:
+            out.append(Issue.reporter_id == self.reporter_id)
+        return out
+
+
+SORT_KEYS: dict[str, Any] = {
+    "created": Issue.created_at,
+    "updated": Issue.updated_at,
+    "severity": Issue.severity_rank,
+}
+
+
+async def list_page(
+    session: AsyncSession,
+    flt: ListFilter,
+    *,
+    sort: str,
+    cursor: Cursor | None,
+    limit: int,
+) -> tuple[list[RowMapping], str]:
+    """One statement: the page (plus one row to know if there is more), newest key last.
+
+    `sort` is one of SORTS, or "rank" (text relevance, only with a text query). Returns the rows
+    and the name of the column holding each row's sort key.
+    """
+    tsquery = func.websearch_to_tsquery("english", flt.text) if flt.text else None
+    descending = sort.startswith("-") or sort == "rank"
+    if sort == "rank":
+        assert tsquery is not None
+        key: ColumnElement[Any] = func.ts_rank(Issue.search, tsquery)
+    else:
+        key = SORT_KEYS[sort.lstrip("-")]
+
+    conditions = flt.where(tsquery)
+    if cursor is not None:
+        bound: ColumnElement[Any] = (
+            cast(bindparam("cursor_key", cursor.key), REAL)
+            if sort == "rank"
+            else bindparam("cursor_key", cursor.key, type_=key.type)
+        )
+        pair = tuple_(key, Issue.id)
+        after = tuple_(bound, literal(cursor.id))
+        conditions.append(pair < after if descending else pair > after)
+
+    # The page is chosen first on the narrow index path; names, tags, counts and snippets are
+    # computed only for the rows that make it onto the page.
+    order = (key.desc(), Issue.id.desc()) if descending else (key.asc(), Issue.id.asc())
+    page = (
+        select(Issue.id.label("page_id"), key.label("sort_key"))
+        .where(and_(True, *conditions))
+        .order_by(*order)
+        .limit(limit + 1)
+        .subquery("page")
+    )
+    columns = _summary_columns()
+    if tsquery is not None:
+        columns.append(
+            func.ts_headline(
+                "english",
+                func.coalesce(func.nullif(Issue.description, ""), Issue.title),
+                tsquery,
+                HEADLINE_OPTIONS,
+            ).label("snippet")
+        )
+    columns.append(page.c.sort_key)
+    outer_order = (
+        (page.c.sort_key.desc(), page.c.page_id.desc())
+        if descending
+        else (page.c.sort_key.asc(), page.c.page_id.asc())
+    )
+    stmt = _with_people(select(*columns).join(page, page.c.page_id == Issue.id)).order_by(
+        *outer_order
+    )
+    rows = list((await session.execute(stmt)).mappings())
+    return rows, "sort_key"
+
+
+async def get_detail(
+    session: AsyncSession, issue_id: int, scope_reporter_id: int | None
+) -> RowMapping | None:
+    attachment_count = (
+        select(func.count())
+        .select_from(Attachment)
+        .where(Attachment.issue_id == Issue.id)
+        .scalar_subquery()
+    )
+    stmt = _with_people(
+        select(
+            *_summary_columns(),
+            Issue.description,
+            Issue.description_html,
+            attachment_count.label("attachment_count"),
+        ).where(Issue.id == issue_id)
+    )
+    if scope_reporter_id is not None:
+        stmt = stmt.where(Issue.reporter_id == scope_reporter_id)
+    row: RowMapping | None = (await session.execute(stmt)).mappings().one_or_none()
+    return row
+
+
+async def lock_for_update(session: AsyncSession, issue_id: int) -> RowMapping | None:
+    stmt = (
+        select(
+            Issue.id,
+            Issue.title,
+            Issue.description,
+            Issue.severity,
+            Issue.status,
+            Issue.reporter_id,
+            Issue.assignee_id,
+            Issue.version,
+        )
+        .where(Issue.id == issue_id)
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).mappings().one_or_none()
+
+
+async def insert_issue(session: AsyncSession, values: dict[str, Any]) -> RowMapping:
+    stmt = (
+        insert(Issue)
+        .values(**values)
+        .returning(Issue.id, Issue.status, Issue.version, Issue.created_at, Issue.updated_at)
+    )
+    return (await session.execute(stmt)).mappings().one()
+
+
+async def update_issue(
+    session: AsyncSession, issue_id: int, version: int, values: dict[str, Any]
+) -> int | None:
+    """Apply `values` when the row still has `version`; the new version, or None."""
+    stmt = (
+        update(Issue)
+        .where(Issue.id == issue_id, Issue.version == version)
+        .values(**values, version=Issue.version + 1, updated_at=func.now())
+        .returning(Issue.version)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def touch_issue(session: AsyncSession, issue_id: int) -> None:
+    """Mark the issue as recently active (a comment) without changing its version."""
+    await session.execute(update(Issue).where(Issue.id == issue_id).values(updated_at=func.now()))
+
+
+async def delete_issue(session: AsyncSession, issue_id: int) -> None:
+    await session.execute(delete(Issue).where(Issue.id == issue_id))
+
+
+async def ensure_tags(session: AsyncSession, names: Sequence[str]) -> list[int]:
+    """Ids of the tags with these names (case-insensitive), creating the missing ones."""
+    if not names:
+        return []
+    await session.execute(
+        insert(Tag)
+        .values([{"name": n} for n in names])
+        .on_conflict_do_nothing(index_elements=[func.lower(Tag.name)])
+    )
+    lowered = [n.lower() for n in names]
+    rows = await session.execute(select(Tag.id).where(func.lower(Tag.name).in_(lowered)))
+    return [r for (r,) in rows]
+
+
+async def tag_names(session: AsyncSession, issue_id: int) -> list[str]:
+    stmt = (
+        select(Tag.name)
+        .join(issue_tags, issue_tags.c.tag_id == Tag.id)
+        .where(issue_tags.c.issue_id == issue_id)
+        .order_by(Tag.name)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def set_issue_tags(session: AsyncSession, issue_id: int, tag_ids: Sequence[int]) -> None:
+    await session.execute(
+        delete(issue_tags).where(
+            issue_tags.c.issue_id == issue_id, issue_tags.c.tag_id.not_in(list(tag_ids))
+        )
+    )
+    if tag_ids:
+        await session.execute(
+            insert(issue_tags)
+            .values([{"issue_id": issue_id, "tag_id": t} for t in tag_ids])
+            .on_conflict_do_nothing()
+        )
+
+
+async def users_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, RowMapping]:
+    if not ids:
+        return {}
+    stmt = select(User.id, User.full_name, User.role, User.is_active).where(User.id.in_(list(ids)))
+    return {r["id"]: r for r in (await session.execute(stmt)).mappings()}
+
+
+async def assignable_users(session: AsyncSession) -> list[RowMapping]:
+    stmt = (
+        select(User.id, User.full_name, User.role)
+        .where(User.is_active.is_(True), User.role.in_([Role.ADMIN, Role.MAINTAINER]))
+        .order_by(func.lower(User.full_name), User.id)
+    )
+    return list((await session.execute(stmt)).mappings())
+
+
+async def similar(
+    session: AsyncSession, text: str, scope_reporter_id: int | None, limit: int
+) -> list[RowMapping]:
+    score = func.greatest(
+        func.similarity(Issue.title, text), func.word_similarity(text, Issue.title)
+    )
+    stmt = (
+        select(Issue.id, Issue.title, Issue.status, score.label("similarity"))
+        .where(or_(Issue.title.op("%")(text), literal(text).op("<%")(Issue.title)))
+        .order_by(score.desc(), Issue.id.desc())
+        .limit(limit)
+    )
+    if scope_reporter_id is not None:
+        stmt = stmt.where(Issue.reporter_id == scope_reporter_id)
+    return list((await session.execute(stmt)).mappings())
+
+
+async def list_tags(
+    session: AsyncSession, prefix: str | None, scope_reporter_id: int | None, limit: int
+) -> list[RowMapping]:
+    counted = select(func.count()).select_from(issue_tags).where(issue_tags.c.tag_id == Tag.id)
+    if scope_reporter_id is not None:
+        counted = counted.join(Issue, Issue.id == issue_tags.c.issue_id).where(
+            Issue.reporter_id == scope_reporter_id
+        )
+    stmt = select(Tag.id, Tag.name, counted.scalar_subquery().label("issue_count"))
+    if prefix:
+        escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(func.lower(Tag.name).like(f"{escaped}%", escape="\\"))
+    stmt = stmt.order_by(func.lower(Tag.name)).limit(limit)
+    return list((await session.execute(stmt)).mappings())
+
+
+async def list_events(
+    session: AsyncSession, issue_id: int, after_id: int | None, limit: int
+) -> list[RowMapping]:
+    stmt = (
+        select(
+            IssueEvent.id,
+            IssueEvent.issue_id,
+            IssueEvent.kind,
+            IssueEvent.data,
+            IssueEvent.created_at,
+            IssueEvent.actor_id,
+            User.full_name.label("actor_name"),
+        )
+        .outerjoin(User, User.id == IssueEvent.actor_id)
+        .where(IssueEvent.issue_id == issue_id)
+        .order_by(IssueEvent.id)
+        .limit(limit + 1)
+    )
+    if after_id is not None:
+        stmt = stmt.where(IssueEvent.id > after_id)
+    return list((await session.execute(stmt)).mappings())

@@ -1,0 +1,174 @@
+"""Issue endpoints: list and search, file, read, edit (If-Match), delete, history, helpers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from tracker.auth.dependencies import AdminUser, CurrentUser, StaffUser
+from tracker.db import DbSession
+from tracker.issues import service
+from tracker.issues.dependencies import IfMatchVersion, IssueForViewer, IssueId, etag
+from tracker.issues.markdown import render_markdown
+from tracker.issues.models import Severity, Status
+from tracker.issues.schemas import (
+    SORTS,
+    EventPage,
+    IssueCreate,
+    IssueDetail,
+    IssuePage,
+    IssueQuery,
+    IssueUpdate,
+    MarkdownPreviewIn,
+    MarkdownPreviewOut,
+    SimilarIssue,
+    TagOut,
+    UserRef,
+)
+
+router = APIRouter(tags=["issues"])
+
+USER_FILTER = r"^(\d{1,10}|me|none)$"
+
+
+@router.get("/issues", response_model=IssuePage, summary="List and search issues")
+async def list_issues(
+    session: DbSession,
+    user: CurrentUser,
+    status_: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006
+    severity: Annotated[list[Severity], Query()] = [],  # noqa: B006
+    tag: Annotated[list[str], Query(max_length=30)] = [],  # noqa: B006
+    q: Annotated[str | None, Query(max_length=200, description="full-text search")] = None,
+    assignee_id: Annotated[
+        str | None, Query(pattern=USER_FILTER, description="a user id, `me` or `none`")
+    ] = None,
+    reporter_id: Annotated[
+        str | None, Query(pattern=r"^(\d{1,10}|me)$", description="a user id or `me`")
+    ] = None,
+    sort: Annotated[
+        str | None,
+        Query(description=f"one of {', '.join(SORTS)}; default -created, or relevance with `q`"),
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> IssuePage:
+    query = IssueQuery(
+        status=status_,
+        severity=severity,
+        tag=tag[:10],
+        q=q,
+        assignee=assignee_id,
+        reporter=reporter_id,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )
+    return await service.list_issues(session, user, query)
+
+
+@router.post(
+    "/issues",
+    response_model=IssueDetail,
+    status_code=status.HTTP_201_CREATED,
+    summary="File an issue",
+)
+async def create_issue(
+    session: DbSession, user: CurrentUser, body: IssueCreate, response: Response
+) -> IssueDetail:
+    issue = await service.create_issue(session, user, body)
+    response.headers["ETag"] = etag(issue.version)
+    response.headers["Location"] = f"/api/issues/{issue.id}"
+    return issue
+
+
+@router.get(
+    "/issues/similar",
+    response_model=list[SimilarIssue],
+    summary="Issues with a title like this one (duplicate hint)",
+)
+async def similar_issues(
+    session: DbSession,
+    user: CurrentUser,
+    q: Annotated[str, Query(max_length=200)] = "",
+    limit: Annotated[int, Query(ge=1, le=10)] = 5,
+) -> list[SimilarIssue]:
+    return await service.similar_issues(session, user, q, limit)
+
+
+@router.get(
+    "/issues/assignees",
+    response_model=list[UserRef],
+    summary="People an issue can be assigned to",
+)
+async def assignees(session: DbSession, user: StaffUser) -> list[UserRef]:
+    return await service.assignable_users(session)
+
+
+@router.get("/issues/{issue_id}", response_model=IssueDetail, summary="One issue")
+async def get_issue(
+    session: DbSession, user: CurrentUser, issue_id: IssueId, response: Response
+) -> IssueDetail:
+    issue = await service.get_issue(session, user, issue_id)
+    response.headers["ETag"] = etag(issue.version)
+    return issue
+
+
+@router.patch(
+    "/issues/{issue_id}",
+    response_model=IssueDetail,
+    summary="Edit, move through the workflow, assign or tag an issue",
+    responses={409: {"description": "not a valid workflow step"}, 412: {}, 428: {}},
+)
+async def update_issue(
+    session: DbSession,
+    user: CurrentUser,
+    issue_id: IssueId,
+    version: IfMatchVersion,
+    body: IssueUpdate,
+    response: Response,
+) -> IssueDetail:
+    issue = await service.update_issue(session, user, issue_id, version, body)
+    response.headers["ETag"] = etag(issue.version)
+    return issue
+
+
+@router.delete(
+    "/issues/{issue_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an issue and everything on it",
+)
+async def delete_issue(session: DbSession, user: AdminUser, issue_id: IssueId) -> Response:
+    await service.delete_issue(session, user, issue_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/issues/{issue_id}/events", response_model=EventPage, summary="An issue's activity history"
+)
+async def list_events(
+    session: DbSession,
+    issue: IssueForViewer,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> EventPage:
+    return await service.list_events(session, issue.id, cursor, limit)
+
+
+@router.get("/tags", response_model=list[TagOut], summary="Tags, for filters and autocomplete")
+async def list_tags(
+    session: DbSession,
+    user: CurrentUser,
+    q: Annotated[str | None, Query(max_length=30, description="name prefix")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> list[TagOut]:
+    return await service.list_tags(session, user, q, limit)
+
+
+@router.post(
+    "/markdown/preview",
+    response_model=MarkdownPreviewOut,
+    summary="Render Markdown exactly as an issue or comment would show it",
+)
+async def preview_markdown(user: CurrentUser, body: MarkdownPreviewIn) -> MarkdownPreviewOut:
+    return MarkdownPreviewOut(html=render_markdown(body.text))

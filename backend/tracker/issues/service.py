@@ -1,0 +1,412 @@
+"""Issues: listing, reading, filing, editing (with the workflow and optimistic concurrency),
+deleting. Every change writes one issue_events row in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracker.auth.dependencies import is_staff
+from tracker.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+)
+from tracker.issues import repository, workflow
+from tracker.issues.cursor import Cursor, decode_cursor, encode_cursor
+from tracker.issues.markdown import render_markdown
+from tracker.issues.models import Status
+from tracker.issues.schemas import (
+    SORTS,
+    EventOut,
+    EventPage,
+    IssueCreate,
+    IssueDetail,
+    IssueListItem,
+    IssuePage,
+    IssuePermissions,
+    IssueQuery,
+    IssueUpdate,
+    SimilarIssue,
+    TagOut,
+    UserRef,
+)
+from tracker.issues.snippets import snippet_html
+from tracker.realtime.service import record_event
+from tracker.users.models import Role, User
+
+IssueDeleteHook = Callable[[AsyncSession, int], Awaitable[None]]
+# Called inside the deleting transaction, before the issue row goes. The attachments domain
+# registers one that collects the issue's files and removes them from disk after the commit
+# (so a rolled-back delete never loses files).
+ISSUE_DELETE_HOOKS: list[IssueDeleteHook] = []
+
+
+def _not_found(issue_id: int) -> NotFound:
+    return NotFound(f"Issue {issue_id} not found", code="issue_not_found")
+
+
+def _scope(user: User) -> int | None:
+    """The reporter id a caller's queries are limited to, or None for staff."""
+    return None if is_staff(user) else user.id
+
+
+def permissions(user: User, reporter_id: int, status: Status) -> IssuePermissions:
+    staff = is_staff(user)
+    own = reporter_id == user.id
+    return IssuePermissions(
+        edit=staff or (own and status == Status.OPEN),
+        change_status=staff,
+        assign=staff,
+        tag=staff,
+        delete=user.role == Role.ADMIN,
+        comment=staff or own,
+    )
+
+
+def _user_ref(user_id: int | None, name: str | None) -> UserRef | None:
+    return None if user_id is None or name is None else UserRef(id=user_id, full_name=name)
+
+
+def _summary_fields(row: RowMapping) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "status": row["status"],
+        "severity": row["severity"],
+        "reporter": UserRef(id=row["reporter_id"], full_name=row["reporter_name"]),
+        "assignee": _user_ref(row["assignee_id"], row["assignee_name"]),
+        "tags": list(row["tags"]),
+        "comment_count": row["comment_count"],
+        "version": row["version"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "resolved_at": row["resolved_at"],
+    }
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+
+def _resolve_user_filter(value: int | str | None, user: User, *, allow_none: bool) -> Any:
+    if value is None or isinstance(value, int):
+        return value
+    if value == "me":
+        return user.id
+    if allow_none and value == "none":
+        return "none"
+    if value.isdigit():
+        return int(value)
+    raise BadRequest(
+        f"Expected a user id, 'me'{' or none' if allow_none else ''}, got {value!r}",
+        code="invalid_filter",
+    )
+
+
+async def list_issues(session: AsyncSession, user: User, query: IssueQuery) -> IssuePage:
+    text = (query.q or "").strip() or None
+    if query.sort is not None and query.sort not in SORTS:
+        raise BadRequest(f"sort must be one of {', '.join(SORTS)}", code="invalid_sort")
+    sort = query.sort or ("rank" if text else "-created")
+    assignee = _resolve_user_filter(query.assignee, user, allow_none=True)
+    reporter = _resolve_user_filter(query.reporter, user, allow_none=False)
+    flt = repository.ListFilter(
+        statuses=query.status,
+        severities=query.severity,
+        tags=[t.strip() for t in query.tag if t.strip()],
+        text=text,
+        assignee_id=None if assignee == "none" else assignee,
+        unassigned=assignee == "none",
+        reporter_id=reporter,
+        scope_reporter_id=_scope(user),
+    )
+    kind: type[datetime] | type[int] | type[float] = (
+        float if sort == "rank" else int if sort.lstrip("-") == "severity" else datetime
+    )
+    cursor: Cursor | None = decode_cursor(query.cursor, sort, kind) if query.cursor else None
+    rows, key_column = await repository.list_page(
+        session, flt, sort=sort, cursor=cursor, limit=query.limit
+    )
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    items = [
+        IssueListItem(
+            **_summary_fields(row),
+            snippet=snippet_html(row["snippet"]) if text else None,
+        )
+        for row in rows
+    ]
+    next_cursor = (
+        encode_cursor(sort, rows[-1][key_column], rows[-1]["id"]) if more and rows else None
+    )
+    return IssuePage(items=items, next_cursor=next_cursor)
+
+
+async def get_issue(session: AsyncSession, user: User, issue_id: int) -> IssueDetail:
+    row = await repository.get_detail(session, issue_id, _scope(user))
+    if row is None:
+        raise _not_found(issue_id)
+    return IssueDetail(
+        **_summary_fields(row),
+        description=row["description"],
+        description_html=row["description_html"],
+        attachment_count=row["attachment_count"],
+        allowed_transitions=workflow.allowed_transitions(user.role, row["status"]),
+        permissions=permissions(user, row["reporter_id"], row["status"]),
+    )
+
+
+async def similar_issues(
+    session: AsyncSession, user: User, text: str, limit: int = 5
+) -> list[SimilarIssue]:
+    text = " ".join(text.split())
+    if len(text) < 3:
+        return []
+    rows = await repository.similar(session, text, _scope(user), limit)
+    return [
+        SimilarIssue(
+            id=r["id"], title=r["title"], status=r["status"], similarity=round(r["similarity"], 3)
+        )
+        for r in rows
+    ]
+
+
+async def list_tags(
+    session: AsyncSession, user: User, prefix: str | None, limit: int
+) -> list[TagOut]:
+    rows = await repository.list_tags(session, (prefix or "").strip() or None, _scope(user), limit)
+    return [TagOut(id=r["id"], name=r["name"], issue_count=r["issue_count"]) for r in rows]
+
+
+async def list_events(
+    session: AsyncSession, issue_id: int, cursor: str | None, limit: int
+) -> EventPage:
+    after: int | None = None
+    if cursor:
+        if not cursor.isdigit():
+            raise BadRequest("The cursor is not valid for this listing", code="invalid_cursor")
+        after = int(cursor)
+    rows = await repository.list_events(session, issue_id, after, limit)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return EventPage(
+        items=[
+            EventOut(
+                id=r["id"],
+                issue_id=r["issue_id"],
+                actor=_user_ref(r["actor_id"], r["actor_name"]),
+                kind=r["kind"],
+                data=r["data"],
+                created_at=r["created_at"],
+            )
+            for r in rows
+        ],
+        next_cursor=str(rows[-1]["id"]) if more and rows else None,
+    )
+
+
+async def assignable_users(session: AsyncSession) -> list[UserRef]:
+    return [
+        UserRef(id=r["id"], full_name=r["full_name"])
+        for r in await repository.assignable_users(session)
+    ]
+
+
+# ---- writing ---------------------------------------------------------------------------
+
+
+async def create_issue(session: AsyncSession, user: User, data: IssueCreate) -> IssueDetail:
+    row = await repository.insert_issue(
+        session,
+        {
+            "title": data.title,
+            "description": data.description,
+            "description_html": render_markdown(data.description),
+            "severity": data.severity,
+            "status": Status.OPEN,
+            "reporter_id": user.id,
+        },
+    )
+    issue_id: int = row["id"]
+    if data.tags:
+        await repository.set_issue_tags(
+            session, issue_id, await repository.ensure_tags(session, data.tags)
+        )
+    await record_event(
+        session,
+        issue_id=issue_id,
+        reporter_id=user.id,
+        actor_id=user.id,
+        kind="issue.created",
+        data={"title": data.title, "severity": data.severity.value, "tags": sorted(data.tags)},
+    )
+    return IssueDetail(
+        id=issue_id,
+        title=data.title,
+        status=row["status"],
+        severity=data.severity,
+        reporter=UserRef(id=user.id, full_name=user.full_name),
+        assignee=None,
+        tags=sorted(data.tags),
+        comment_count=0,
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        resolved_at=None,
+        description=data.description,
+        description_html=render_markdown(data.description),
+        attachment_count=0,
+        allowed_transitions=workflow.allowed_transitions(user.role, row["status"]),
+        permissions=permissions(user, user.id, row["status"]),
+    )
+
+
+def _check_may_edit(user: User, fields: set[str], current: RowMapping) -> None:
+    staff_only = fields & {"status", "assignee_id", "tags"}
+    if staff_only and not is_staff(user):
+        raise Forbidden(
+            f"Only maintainers can change {', '.join(sorted(staff_only))}",
+            code="staff_only_field",
+        )
+    if (
+        fields & {"title", "description", "severity"}
+        and not is_staff(user)
+        and current["status"] != Status.OPEN
+    ):
+        raise Forbidden(
+            "This issue is no longer open: only maintainers can edit it now",
+            code="issue_locked",
+        )
+
+
+async def _assignee_change(
+    session: AsyncSession, old_id: int | None, new_id: int | None
+) -> list[dict[str, Any] | None]:
+    people = await repository.users_by_id(session, [i for i in (old_id, new_id) if i])
+    if new_id is not None:
+        new = people.get(new_id)
+        if new is None or not new["is_active"] or new["role"] == Role.REPORTER:
+            raise Unprocessable(
+                "The assignee must be an active maintainer or admin",
+                code="invalid_assignee",
+                errors=[{"field": "assignee_id", "message": "not an active maintainer or admin"}],
+            )
+
+    def ref(i: int | None) -> dict[str, Any] | None:
+        if i is None:
+            return None
+        person = people.get(i)
+        return {"id": i, "full_name": person["full_name"] if person else None}
+
+    return [ref(old_id), ref(new_id)]
+
+
+async def update_issue(
+    session: AsyncSession, user: User, issue_id: int, version: int, patch: IssueUpdate
+) -> IssueDetail:
+    current = await repository.lock_for_update(session, issue_id)
+    if current is None or not (is_staff(user) or current["reporter_id"] == user.id):
+        raise _not_found(issue_id)
+    fields = set(patch.model_fields_set)
+    _check_may_edit(user, fields, current)
+    if version != current["version"]:
+        raise PreconditionFailed(
+            "This issue changed since you loaded it: reload it and apply your change again",
+            code="version_mismatch",
+            current_version=current["version"],
+        )
+
+    values: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
+    for name in ("title", "description", "severity"):
+        if name in fields and getattr(patch, name) != current[name]:
+            values[name] = getattr(patch, name)
+            changes[name] = [current[name], values[name]]
+    if "description" in values:
+        values["description_html"] = render_markdown(values["description"])
+
+    if "status" in fields and patch.status != current["status"]:
+        target = patch.status
+        assert target is not None
+        if not workflow.can_transition(user.role, current["status"], target):
+            allowed = workflow.allowed_transitions(user.role, current["status"])
+            raise Conflict(
+                f"An issue that is {current['status'].value} cannot move to {target.value}; "
+                f"allowed: {', '.join(s.value for s in allowed) or 'none'}",
+                code="invalid_transition",
+                allowed=[s.value for s in allowed],
+                current=current["status"].value,
+            )
+        values["status"] = target
+        values["resolved_at"] = func.now() if target == Status.DONE else None
+        changes["status"] = [current["status"], target]
+
+    if "assignee_id" in fields and patch.assignee_id != current["assignee_id"]:
+        changes["assignee"] = await _assignee_change(
+            session, current["assignee_id"], patch.assignee_id
+        )
+        values["assignee_id"] = patch.assignee_id
+
+    new_tags: list[str] | None = None
+    if "tags" in fields and patch.tags is not None:
+        old_tags = await repository.tag_names(session, issue_id)
+        if sorted(patch.tags) != sorted(t.lower() for t in old_tags):
+            new_tags = patch.tags
+            changes["tags"] = [sorted(old_tags), sorted(new_tags)]
+
+    if changes:
+        new_version = await repository.update_issue(session, issue_id, current["version"], values)
+        if new_version is None:  # the row is locked, so only a bug gets here
+            raise PreconditionFailed("This issue changed meanwhile", code="version_mismatch")
+        if new_tags is not None:
+            await repository.set_issue_tags(
+                session, issue_id, await repository.ensure_tags(session, new_tags)
+            )
+        await record_event(
+            session,
+            issue_id=issue_id,
+            reporter_id=current["reporter_id"],
+            actor_id=user.id,
+            kind="issue.updated",
+            data={"changes": _jsonable(changes)},
+        )
+    return await get_issue(session, user, issue_id)
+
+
+def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
+    def plain(v: Any) -> Any:
+        return v.value if isinstance(v, StrEnum) else v
+
+    return {k: [plain(v) for v in pair] for k, pair in changes.items()}
+
+
+async def delete_issue(session: AsyncSession, user: User, issue_id: int) -> None:
+    current = await repository.lock_for_update(session, issue_id)
+    if current is None:
+        raise _not_found(issue_id)
+    for hook in ISSUE_DELETE_HOOKS:
+        await hook(session, issue_id)
+    await record_event(
+        session,
+        issue_id=issue_id,
+        reporter_id=current["reporter_id"],
+        actor_id=user.id,
+        kind="issue.deleted",
+        data={"title": current["title"], "status": current["status"].value},
+        exists=False,
+    )
+    await repository.delete_issue(session, issue_id)
+
+
+async def touch_for_comment(session: AsyncSession, issue_id: int) -> None:
+    """Comments make an issue 'recently updated' without changing its version."""
+    await repository.touch_issue(session, issue_id)
