@@ -95,6 +95,9 @@ class Measure:
     error_detail: dict[str, int] = field(default_factory=dict)
     load_before: float = 0.0
     load_after: float = 0.0
+    # CPU time per request, whatever else the machine is doing: the app's process, the database
+    # server (all its processes) and the load generator.
+    cpu_ms_per_request: dict[str, float] = field(default_factory=dict)
 
 
 # ---- machine -----------------------------------------------------------------------------
@@ -148,12 +151,66 @@ def ensure_wrk() -> None:
         subprocess.run(apt, env=env, check=True)
 
 
+def _stat(pid: int) -> list[str]:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()  # from field 3 (state) on
+
+
+def process_cpu(pid: int, *, with_children: bool = False) -> float:
+    """CPU seconds used by a process (and its exited, reaped children)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = _stat(pid)
+    used = int(fields[11]) + int(fields[12])
+    if with_children:
+        used += int(fields[13]) + int(fields[14])
+    return used / ticks
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a server and every process it forked, living or exited (PostgreSQL)."""
+    total = process_cpu(pid, with_children=True)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = _stat(int(entry.name))
+            except (OSError, ValueError):
+                continue
+            if int(fields[1]) == pid:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+@dataclass
+class CpuMeter:
+    """CPU used by the app, the database and wrk between start() and stop()."""
+
+    app_pid: int
+    db_pid: int | None
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def _now(self) -> dict[str, float]:
+        now = {"app": process_cpu(self.app_pid)}
+        if self.db_pid is not None:
+            now["db"] = tree_cpu(self.db_pid)
+        children = os.times()
+        now["wrk"] = children.children_user + children.children_system
+        return now
+
+    def start(self) -> None:
+        self.marks = self._now()
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        end = self._now()
+        return {k: round(1000 * (end[k] - v) / max(requests, 1), 3) for k, v in self.marks.items()}
+
+
 # ---- database and servers ------------------------------------------------------------------
 
 
 @contextmanager
-def database() -> Iterator[str]:
-    """A SQLAlchemy URL (+asyncpg) of an empty database that is thrown away afterwards."""
+def database() -> Iterator[tuple[str, int | None]]:
+    """A SQLAlchemy URL (+asyncpg) of an empty database that is thrown away afterwards, and the
+    server's main process id when it runs here (to count its CPU time)."""
     from tracker.localdb import (
         EmbeddedPostgres,
         drop_database,
@@ -169,7 +226,7 @@ def database() -> Iterator[str]:
         drop_database(base.render_as_string(hide_password=False), "tracker_bench")
         ensure_database(base.render_as_string(hide_password=False), "tracker_bench")
         try:
-            yield base.set(database="tracker_bench").render_as_string(hide_password=False)
+            yield base.set(database="tracker_bench").render_as_string(hide_password=False), None
         finally:
             drop_database(base.render_as_string(hide_password=False), "tracker_bench")
         return
@@ -178,7 +235,8 @@ def database() -> Iterator[str]:
     server.start()
     try:
         ensure_database(server.url(), "bench")
-        yield server.url("bench")
+        postmaster = int((server.data_dir / "postmaster.pid").read_text().split()[0])
+        yield server.url("bench"), postmaster
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
@@ -395,6 +453,18 @@ def table(issues: int, rows: list[dict[str, Any]]) -> str:
             f"{ratio:>5.2f}  {verdict(row['scenario'], o, issues)}",
         ]
         lines.append(" ".join(cells))
+    lines.append(
+        "CPU ms per request, app / database / wrk (independent of how busy the machine is):"
+    )
+    for row in rows:
+
+        def cpu(m: dict[str, Any]) -> str:
+            c = m.get("cpu_ms_per_request") or {}
+            return " / ".join(f"{c[k]:.2f}" if k in c else "-" for k in ("app", "db", "wrk"))
+
+        lines.append(
+            f"  {row['scenario']:<18} ours {cpu(row['ours'])}   baseline {cpu(row['baseline'])}"
+        )
     loads = [r[k]["load_before"] for r in rows for k in ("ours", "baseline")]
     lines.append(f"load average during the runs: {min(loads):.1f} to {max(loads):.1f}")
     return "\n".join(lines)
@@ -441,6 +511,7 @@ class Context:
     ports: dict[str, int]
     secret: str
     out_dir: Path
+    db_pid: int | None = None
     servers: list[Server] = field(default_factory=list)
 
 
@@ -473,7 +544,11 @@ def measure(ctx: Context, sc: Scenario, who: str, issues: int, maintainer: int) 
     if args.profile and who == "ours":
         raw = ctx.out_dir / f"{issues}-{sc.name.replace(' ', '-')}.raw"
         spy = py_spy(ctx.servers[0].proc.pid, args.duration, raw)
+    server = ctx.servers[0 if who == "ours" else 1]
+    meter = CpuMeter(server.proc.pid, ctx.db_pid)
+    meter.start()
     result = wrk(ctx.ports[who], token, sc.args, args.duration, *load)
+    result.cpu_ms_per_request = meter.per_request(result.requests)
     if spy is not None:
         spy.wait(timeout=60)
     quiesce(ctx.conninfo)
@@ -527,13 +602,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     report: dict[str, Any] = {"machine": machine(), "settings": settings, "sizes": {}}
     print(f"Machine: {json.dumps(report['machine'])}", flush=True)
-    with database() as url:
+    with database() as (url, db_pid):
         from tracker import migrations
 
         print("Migrating…", flush=True)
         migrations.upgrade(url)
         ports = {"ours": free_port(), "baseline": free_port()}
-        ctx = Context(args, libpq(url), ports, secrets.token_hex(32), out_dir)
+        ctx = Context(args, libpq(url), ports, secrets.token_hex(32), out_dir, db_pid)
         try:
             for size_index, issues in enumerate(sizes):
                 if size_index:
