@@ -4,10 +4,13 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import IssueFactory, UserFactory
+from tracker.errors import Conflict
+from tracker.issues import service as issues_service
 from tracker.issues.models import Issue, IssueEvent
 from tracker.users.models import Role, User
 
@@ -258,3 +261,47 @@ async def test_markdown_preview_renders_like_stored_issues(
     html = resp.json()["html"]
     assert "<h1>Title</h1>" in html
     assert "javascript" not in html.split("</h1>")[1].replace("[x](javascript:alert(1))", "")
+
+
+async def test_null_for_required_fields_is_refused(
+    client: httpx.AsyncClient, make_user: UserFactory, make_issue: IssueFactory, auth: Auth
+) -> None:
+    maintainer = await make_user(Role.MAINTAINER)
+    issue = await make_issue(maintainer)
+    for field in ("title", "description", "severity", "status"):
+        resp = await client.patch(
+            f"/api/issues/{issue.id}",
+            json={field: None},
+            headers={**auth(maintainer), "If-Match": '"1"'},
+        )
+        assert resp.status_code == 422, field
+    missing = await client.get("/api/issues/999999", headers=auth(maintainer))
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "issue_not_found"
+
+
+async def test_delete_hooks_run_in_the_deleting_transaction(
+    client: httpx.AsyncClient,
+    make_user: UserFactory,
+    make_issue: IssueFactory,
+    auth: Auth,
+    db: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = await make_user(Role.ADMIN)
+    kept = await make_issue(admin)
+    gone = await make_issue(admin)
+    seen: list[int] = []
+
+    async def hook(session: AsyncSession, issue_id: int) -> None:
+        seen.append(issue_id)
+        if issue_id == kept.id:
+            raise Conflict("files are busy", code="busy")
+
+    monkeypatch.setattr(issues_service, "ISSUE_DELETE_HOOKS", [hook])
+    refused = await client.delete(f"/api/issues/{kept.id}", headers=auth(admin))
+    assert refused.status_code == 409
+    assert (await client.get(f"/api/issues/{kept.id}", headers=auth(admin))).status_code == 200
+    assert await events_of(db, kept.id) == []  # the whole deletion rolled back
+    assert (await client.delete(f"/api/issues/{gone.id}", headers=auth(admin))).status_code == 204
+    assert seen == [kept.id, gone.id]

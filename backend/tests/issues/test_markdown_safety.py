@@ -131,3 +131,21 @@ async def test_payloads_in_description_and_comments_through_the_api(
 def test_the_safety_check_itself_catches_live_markup(unsafe: str) -> None:
     with pytest.raises(AssertionError):
         assert_safe(unsafe)
+
+
+def test_tables_code_and_alignment_survive_cleaning() -> None:
+    html = render_markdown("| a | b |\n|:-|-:|\n| 1 | 2 |\n\n```python\nprint(1)\n```")
+    assert '<th style="text-align:left">a</th>' in html
+    assert '<td style="text-align:right">2</td>' in html
+    assert '<code class="language-python">print(1)\n</code>' in html
+
+
+def test_only_known_classes_and_styles_are_kept() -> None:
+    cleaned = sanitize_html(
+        '<code class="language-x y">a</code><code class="evil">b</code>'
+        '<table><tr><td style="position:fixed">c</td></tr></table>'
+    )
+    assert (
+        cleaned == "<code>a</code><code>b</code><table><tbody><tr><td>c</td></tr></tbody></table>"
+    )
+    assert render_markdown("   \n") == ""

@@ -1,0 +1,99 @@
+"""Full-text search, snippets, the duplicate hint and tags."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from tests.conftest import IssueFactory, UserFactory
+from tracker.users.models import Role, User
+
+Auth = Callable[[User], dict[str, str]]
+
+
+async def test_search_ranks_title_matches_first_and_highlights_safely(
+    client: httpx.AsyncClient, make_user: UserFactory, make_issue: IssueFactory, auth: Auth
+) -> None:
+    user = await make_user(Role.MAINTAINER)
+    in_title = await make_issue(user, title="Printer jams on page two", description="Paper.")
+    in_body = await make_issue(
+        user,
+        title="Office hardware",
+        description="The <b>printer</b> jams <script>x</script> when 2 < 3 & tray is full",
+    )
+    await make_issue(user, title="Unrelated", description="Nothing to see")
+
+    resp = await client.get("/api/issues", params={"q": "printer jams"}, headers=auth(user))
+    items = resp.json()["items"]
+    assert [i["id"] for i in items] == [in_title.id, in_body.id]
+    snippet = items[1]["snippet"]
+    assert "<mark>printer</mark>" in snippet
+    assert "<mark>jams</mark>" in snippet
+    assert "<b>" not in snippet and "<script>" not in snippet
+    assert "2 &lt; 3 &amp; tray" in snippet
+    assert items[0]["snippet"] == "Paper."
+
+    # websearch syntax: quoted phrases and exclusions.
+    phrase = await client.get(
+        "/api/issues", params={"q": '"tray is full" -page'}, headers=auth(user)
+    )
+    assert [i["id"] for i in phrase.json()["items"]] == [in_body.id]
+    nothing = await client.get("/api/issues", params={"q": "the"}, headers=auth(user))
+    assert nothing.json()["items"] == []
+
+    # Relevance pages with a cursor like any other sort.
+    first = await client.get("/api/issues", params={"q": "printer", "limit": 1}, headers=auth(user))
+    second = await client.get(
+        "/api/issues",
+        params={"q": "printer", "limit": 1, "cursor": first.json()["next_cursor"]},
+        headers=auth(user),
+    )
+    assert [i["id"] for i in first.json()["items"] + second.json()["items"]] == [
+        in_title.id,
+        in_body.id,
+    ]
+    assert second.json()["next_cursor"] is None
+
+    # An explicit sort wins over relevance.
+    by_date = await client.get(
+        "/api/issues", params={"q": "printer", "sort": "-created"}, headers=auth(user)
+    )
+    assert [i["id"] for i in by_date.json()["items"]] == [in_body.id, in_title.id]
+
+
+async def test_similar_titles_are_suggested_while_typing(
+    client: httpx.AsyncClient, make_user: UserFactory, make_issue: IssueFactory, auth: Auth
+) -> None:
+    user = await make_user(Role.REPORTER)
+    login = await make_issue(user, title="Login button does nothing on Safari")
+    await make_issue(user, title="Invoice totals are wrong")
+
+    async def similar(q: str) -> list[dict[str, Any]]:
+        resp = await client.get("/api/issues/similar", params={"q": q}, headers=auth(user))
+        assert resp.status_code == 200
+        result: list[dict[str, Any]] = resp.json()
+        return result
+
+    assert [s["id"] for s in await similar("login button safari")] == [login.id]
+    assert [s["id"] for s in await similar("Login buton")] == [login.id]
+    assert await similar("lo") == []
+    assert await similar("completely different words") == []
+
+
+async def test_tags_list_for_autocomplete(
+    client: httpx.AsyncClient, make_user: UserFactory, auth: Auth
+) -> None:
+    reporter = await make_user(Role.REPORTER)
+    other = await make_user(Role.REPORTER)
+    for who, tags in ((reporter, ["ui", "billing"]), (other, ["ui"])):
+        resp = await client.post(
+            "/api/issues", json={"title": "t", "tags": tags}, headers=auth(who)
+        )
+        assert resp.status_code == 201
+    mine = (await client.get("/api/tags", headers=auth(reporter))).json()
+    assert [(t["name"], t["issue_count"]) for t in mine] == [("billing", 1), ("ui", 1)]
+    prefixed = (await client.get("/api/tags", params={"q": "B"}, headers=auth(reporter))).json()
+    assert [t["name"] for t in prefixed] == ["billing"]
+    assert (await client.get("/api/tags", params={"q": "%"}, headers=auth(reporter))).json() == []

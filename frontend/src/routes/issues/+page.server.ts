@@ -1,0 +1,59 @@
+import type { PageServerLoad } from './$types';
+import type { Schemas } from '$lib/server/api';
+import { failLoad, issueApi } from './issues.server';
+
+const STATUSES = ['OPEN', 'TRIAGED', 'IN_PROGRESS', 'DONE'] as const;
+const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+const SORTS = ['-created', 'created', '-updated', 'updated', '-severity', 'severity'] as const;
+
+type Status = (typeof STATUSES)[number];
+type Severity = (typeof SEVERITIES)[number];
+
+function pick<T extends string>(value: string | null, allowed: readonly T[]): T | undefined {
+	return allowed.find((a) => a === value);
+}
+
+export const load: PageServerLoad = async (event) => {
+	const { url, setHeaders } = event;
+	const client = issueApi(event);
+	const p = url.searchParams;
+	const filters = {
+		q: (p.get('q') ?? '').trim().slice(0, 200),
+		status: pick(p.get('status'), STATUSES) ?? '',
+		severity: pick(p.get('severity'), SEVERITIES) ?? '',
+		tag: (p.get('tag') ?? '').trim().slice(0, 30),
+		assignee: /^(\d{1,10}|me|none)$/.test(p.get('assignee') ?? '') ? p.get('assignee')! : '',
+		sort: pick(p.get('sort'), SORTS) ?? ''
+	};
+	const cursor = p.get('cursor') ?? undefined;
+
+	const [list, tags, assignees] = await Promise.all([
+		client.GET('/api/issues', {
+			params: {
+				query: {
+					q: filters.q || undefined,
+					status: filters.status ? [filters.status as Status] : undefined,
+					severity: filters.severity ? [filters.severity as Severity] : undefined,
+					tag: filters.tag ? [filters.tag] : undefined,
+					assignee_id: filters.assignee || undefined,
+					sort: filters.sort || undefined,
+					cursor,
+					limit: 25
+				}
+			}
+		}),
+		client.GET('/api/tags', { params: { query: { limit: 200 } } }),
+		// Only staff may assign, so only staff get this list (and the assignee filter).
+		client.GET('/api/issues/assignees')
+	]);
+	if (!list.data) failLoad(url, list.response.status, list.error);
+	setHeaders({ 'cache-control': 'private, no-store' });
+
+	return {
+		filters,
+		cursor: cursor ?? null,
+		page: list.data,
+		tags: (tags.data ?? []) as Schemas['TagOut'][],
+		assignees: assignees.data ?? null
+	};
+};

@@ -1,0 +1,165 @@
+import { redirect } from '@sveltejs/kit';
+import type { Actions, PageServerLoad } from './$types';
+import { failAction, failLoad, ifMatch, issueApi, parseTags } from '../issues.server';
+
+const STATUSES = ['OPEN', 'TRIAGED', 'IN_PROGRESS', 'DONE'] as const;
+const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+type Status = (typeof STATUSES)[number];
+type Severity = (typeof SEVERITIES)[number];
+
+function issueId(params: { id: string }, url: URL): number {
+	const id = Number(params.id);
+	if (!Number.isInteger(id) || id < 1 || id > 2 ** 31 - 1) failLoad(url, 404, null);
+	return id;
+}
+
+export const load: PageServerLoad = async (event) => {
+	const { params, url, setHeaders } = event;
+	const id = issueId(params, url);
+	const client = issueApi(event);
+	const path = { params: { path: { issue_id: id } } };
+	const [issue, comments, events] = await Promise.all([
+		client.GET('/api/issues/{issue_id}', path),
+		client.GET('/api/issues/{issue_id}/comments', {
+			params: { path: { issue_id: id }, query: { limit: 200 } }
+		}),
+		client.GET('/api/issues/{issue_id}/events', {
+			params: { path: { issue_id: id }, query: { limit: 200 } }
+		})
+	]);
+	if (!issue.data) failLoad(url, issue.response.status, issue.error);
+	if (!comments.data) failLoad(url, comments.response.status, comments.error);
+	if (!events.data) failLoad(url, events.response.status, events.error);
+
+	const staff = issue.data.permissions.assign;
+	const [assignees, tags] = staff
+		? await Promise.all([
+				client.GET('/api/issues/assignees'),
+				client.GET('/api/tags', { params: { query: { limit: 200 } } })
+			])
+		: [null, null];
+	setHeaders({ 'cache-control': 'private, no-store' });
+	return {
+		issue: issue.data,
+		comments: comments.data.items,
+		events: events.data.items,
+		assignees: assignees?.data ?? [],
+		knownTags: (tags?.data ?? []).map((t) => t.name)
+	};
+};
+
+async function patch(
+	event: Parameters<Actions[string]>[0],
+	body: {
+		title?: string;
+		description?: string;
+		severity?: Severity;
+		tags?: string[];
+		assignee_id?: number | null;
+		status?: Status;
+	},
+	form: FormData,
+	extra: Record<string, unknown> = {}
+) {
+	const id = issueId(event.params as { id: string }, event.url);
+	const { data, response, error } = await issueApi(event).PATCH('/api/issues/{issue_id}', {
+		params: { path: { issue_id: id }, header: { 'if-match': ifMatch(form) } },
+		body
+	});
+	if (!data) return failAction(event.url, response.status, error, extra);
+	return { ok: true as const, ...extra };
+}
+
+export const actions: Actions = {
+	transition: async (event) => {
+		const form = await event.request.formData();
+		const status = String(form.get('status'));
+		if (!(STATUSES as readonly string[]).includes(status)) {
+			return failAction(event.url, 422, { detail: 'Unknown status' });
+		}
+		return patch(event, { status: status as Status }, form, { action: 'transition' });
+	},
+
+	assign: async (event) => {
+		const form = await event.request.formData();
+		const raw = String(form.get('assignee_id') ?? '');
+		const assignee = /^\d+$/.test(raw) ? Number(raw) : null;
+		return patch(event, { assignee_id: assignee }, form, { action: 'assign' });
+	},
+
+	tags: async (event) => {
+		const form = await event.request.formData();
+		return patch(event, { tags: parseTags(form.get('tags')) }, form, { action: 'tags' });
+	},
+
+	edit: async (event) => {
+		const form = await event.request.formData();
+		const severity = String(form.get('severity'));
+		const values = {
+			title: String(form.get('title') ?? ''),
+			description: String(form.get('description') ?? ''),
+			severity: ((SEVERITIES as readonly string[]).includes(severity)
+				? severity
+				: 'MEDIUM') as Severity
+		};
+		return patch(event, values, form, { action: 'edit', values });
+	},
+
+	comment: async (event) => {
+		const form = await event.request.formData();
+		const body = String(form.get('body') ?? '');
+		const id = issueId(event.params, event.url);
+		if (!body.trim()) {
+			return failAction(
+				event.url,
+				422,
+				{ detail: 'Write something first.' },
+				{
+					action: 'comment',
+					body
+				}
+			);
+		}
+		const { data, response, error } = await issueApi(event).POST(
+			'/api/issues/{issue_id}/comments',
+			{ params: { path: { issue_id: id } }, body: { body } }
+		);
+		if (!data) return failAction(event.url, response.status, error, { action: 'comment', body });
+		return { ok: true as const, action: 'comment' };
+	},
+
+	editComment: async (event) => {
+		const form = await event.request.formData();
+		const commentId = Number(form.get('comment_id'));
+		const body = String(form.get('body') ?? '');
+		const { data, response, error } = await issueApi(event).PATCH('/api/comments/{comment_id}', {
+			params: { path: { comment_id: commentId } },
+			body: { body }
+		});
+		if (!data) {
+			return failAction(event.url, response.status, error, { action: 'editComment', commentId });
+		}
+		return { ok: true as const, action: 'editComment', commentId };
+	},
+
+	deleteComment: async (event) => {
+		const form = await event.request.formData();
+		const commentId = Number(form.get('comment_id'));
+		const { response, error } = await issueApi(event).DELETE('/api/comments/{comment_id}', {
+			params: { path: { comment_id: commentId } }
+		});
+		if (!response.ok) {
+			return failAction(event.url, response.status, error, { action: 'deleteComment', commentId });
+		}
+		return { ok: true as const, action: 'deleteComment' };
+	},
+
+	delete: async (event) => {
+		const id = issueId(event.params, event.url);
+		const { response, error } = await issueApi(event).DELETE('/api/issues/{issue_id}', {
+			params: { path: { issue_id: id } }
+		});
+		if (!response.ok) return failAction(event.url, response.status, error, { action: 'delete' });
+		redirect(303, '/issues');
+	}
+};
