@@ -23,8 +23,10 @@ from tracker.config import REPO_ROOT, Settings, get_settings
 app = typer.Typer(help="Issues & Insights Tracker", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts", no_args_is_help=True)
+jobs_app = typer.Typer(help="The worker's scheduled jobs", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(jobs_app, name="jobs")
 
 LOCAL_DATABASE = "tracker"
 
@@ -40,7 +42,7 @@ def database(settings: Settings) -> Iterator[str]:
         return
     from tracker.localdb import EmbeddedPostgres, ensure_database
 
-    server = EmbeddedPostgres(settings.embedded_pg_dir)
+    server = EmbeddedPostgres(settings.embedded_pg_dir, port=settings.embedded_pg_port)
     was_running = server.initialized and server.running_port() is not None
     server.start()
     try:
@@ -176,6 +178,65 @@ def users_create(
             _echo(f"error: {exc.detail}")
             raise typer.Exit(1) from exc
     _echo(f"Created {role} {email} (id {user_id})")
+
+
+def _stored_next_runs(url: str) -> dict[str, float | None]:
+    """Next run times from the worker's job store, if the database is reachable."""
+    import psycopg
+
+    from tracker.localdb import to_libpq
+
+    try:
+        with psycopg.connect(to_libpq(url), connect_timeout=5) as conn:
+            rows = conn.execute("SELECT id, next_run_time FROM apscheduler_jobs").fetchall()
+    except psycopg.Error:
+        return {}
+    return {str(job_id): next_run for job_id, next_run in rows}
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """List the jobs with their interval and, once a worker scheduled them, their next run."""
+    from datetime import UTC, datetime
+
+    from tracker.worker.jobs import JOBS
+
+    settings = get_settings()
+    with database(settings) as url:
+        next_runs = _stored_next_runs(url)
+    for name, job in JOBS.items():
+        seconds = job.interval_seconds(settings)
+        every = f"every {seconds / 60:g} min" if seconds >= 60 else f"every {seconds:g} s"
+        stamp = next_runs.get(name)
+        if name not in next_runs:
+            when = "not scheduled yet (no worker has led)"
+        elif stamp is None:
+            when = "paused"
+        else:
+            when = "next " + datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
+        typer.echo(f"{name:<20} {every:<16} {when}")
+        typer.echo(f"  {job.description}")
+
+
+@jobs_app.command("run")
+def jobs_run(name: Annotated[str, typer.Argument(help="A name from `tracker jobs list`")]) -> None:
+    """Run one job now, once, in this process (whether or not a worker is running)."""
+    from tracker.observability.logging import configure_logging
+    from tracker.worker.jobs import JOBS
+    from tracker.worker.runner import run_job
+
+    if name not in JOBS:
+        raise typer.BadParameter(f"unknown job; choose from {', '.join(JOBS)}", param_hint="NAME")
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    with database(settings) as url:
+        try:
+            result = asyncio.run(run_job(name, settings.model_copy(update={"database_url": url})))
+        except Exception as exc:
+            _echo(f"{name} failed: {exc!r}")
+            raise typer.Exit(1) from exc
+    summary = ", ".join(f"{key}={value}" for key, value in result.items()) or "done"
+    _echo(f"{name}: {summary}")
 
 
 async def _ensure_first_admin(url: str, settings: Settings) -> str | None:

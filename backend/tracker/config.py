@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # Unset: the CLI starts an embedded PostgreSQL and fills this in for the processes it runs.
     database_url: str | None = None
     embedded_pg_dir: Path = REPO_ROOT / ".data" / "postgres"
+    # Another free port is used when this one is taken.
+    embedded_pg_port: int = Field(default=54329, ge=1024, le=65535)
     storage_dir: Path = REPO_ROOT / ".data" / "storage"
 
     api_host: str = "127.0.0.1"
@@ -56,6 +58,14 @@ class Settings(BaseSettings):
     stats_interval_minutes: int = Field(default=30, ge=1)
     orphan_sweep_interval_minutes: int = Field(default=60, ge=1)
     token_cleanup_interval_minutes: int = Field(default=60, ge=1)
+    # Test and demo hook: when set, every worker job runs this often (seconds) instead of its
+    # *_interval_minutes. Minutes are too coarse to watch a fail-over happen in a test.
+    worker_tick_seconds: float | None = Field(default=None, gt=0)
+    # How often a standby worker retries the leader lock: the fail-over delay after the leader dies.
+    worker_leader_poll_seconds: float = Field(default=2.0, gt=0, le=60)
+    # The worker serves its Prometheus metrics here; port 0 turns the endpoint off.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(default=9100, ge=0, le=65535)
 
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None

@@ -107,6 +107,7 @@ def test_embedded_server_is_started_migrated_and_stopped(
 ) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("EMBEDDED_PG_DIR", str(tmp_path / "pg"))
+    monkeypatch.setenv("EMBEDDED_PG_PORT", str(free_port()))
     get_settings.cache_clear()
     try:
         upgraded = runner.invoke(cli, ["db", "upgrade"])
@@ -135,6 +136,7 @@ def test_up_starts_api_and_worker_makes_the_first_admin_and_stops_everything(
     env = {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         "EMBEDDED_PG_DIR": str(tmp_path / "pg"),
+        "EMBEDDED_PG_PORT": str(free_port()),
         "STORAGE_DIR": str(tmp_path / "files"),
         "API_PORT": str(port),
         "ADMIN_EMAIL": "boss@example.com",

@@ -8,16 +8,32 @@ from an allowed Origin, so another site cannot ride the cookie (CSRF).
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tracker.auth import service
 from tracker.auth.tokens import decode_access_token
 from tracker.config import Settings
 from tracker.db import DbSession
 from tracker.errors import Forbidden, Unauthorized
-from tracker.users import repository as users
 from tracker.users.models import Role, User
+
+# Every route declares who may call it by depending on a dependency marked with a policy
+# (tests/auth/test_route_policy.py walks the app and fails for any route without one).
+POLICY_ATTR = "__tracker_policy__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def policy(name: str) -> Callable[[F], F]:
+    def mark(fn: F) -> F:
+        setattr(fn, POLICY_ATTR, name)
+        return fn
+
+    return mark
+
 
 ACCESS_COOKIE = "tracker_access"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -60,25 +76,32 @@ async def authenticate(session: DbSession, settings: AppSettings, request: Reque
     claims = decode_access_token(settings, token)
     if claims is None:
         raise Unauthorized("The access token is invalid or expired", code="invalid_token")
-    user = await users.get(session, claims.user_id)
-    if user is None or not user.is_active:
-        raise Unauthorized("This account is not active", code="inactive_account")
+    user = await service.user_for_access(session, claims)
     request.state.user = user
     return user
 
 
+@policy("anyone")
+async def anyone() -> None:
+    """No authentication at all, on purpose: sign-up, sign-in and the token endpoints must work
+    for a caller whose stale credentials would otherwise be refused."""
+
+
+@policy("public")
 async def public(user: Annotated[User | None, Depends(authenticate)]) -> User | None:
     """Anyone, signed in or not. Declares a route public on purpose."""
     return user
 
 
+@policy("authenticated")
 async def current_user(user: Annotated[User | None, Depends(authenticate)]) -> User:
     if user is None:
         raise Unauthorized()
     return user
 
 
-def require_role(*roles: Role) -> object:
+def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, User]]:
+    @policy("role:" + ",".join(sorted(r.value for r in roles)))
     async def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in roles:
             raise Forbidden(
@@ -93,6 +116,31 @@ OptionalUser = Annotated[User | None, Depends(public)]
 CurrentUser = Annotated[User, Depends(current_user)]
 StaffUser = Annotated[User, Depends(require_role(Role.ADMIN, Role.MAINTAINER))]
 AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
+
+
+@policy("in-band")
+async def authenticates_in_band() -> None:
+    """For a WebSocket that authenticates with its first message (or its handshake cookie)
+    inside the handler; declares that the handler itself checks who is calling."""
+
+
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return factory
+
+
+# For work that must outlive the request's transaction (a failed sign-in is remembered even
+# though the request is rolled back).
+SessionFactory = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
+def client_ip(request: Request) -> str:
+    # uvicorn has already replaced the peer with X-Forwarded-For when the hop is trusted
+    # (`forwarded_allow_ips`): the web server forwards the browser's address that way.
+    return request.client.host if request.client else "unknown"
+
+
+ClientIp = Annotated[str, Depends(client_ip)]
 
 
 def is_staff(user: User) -> bool:

@@ -20,11 +20,20 @@ class AccessClaims:
     user_id: int
     jti: str
     expires_at: datetime
+    # The refresh-token family (sign-in session) the token was issued from: revoking the family
+    # (sign-out, detected reuse) ends the access token at once instead of at its expiry.
+    session_id: uuid.UUID | None = None
 
 
-def issue_access_token(settings: Settings, user_id: int, *, now: datetime | None = None) -> str:
+def issue_access_token(
+    settings: Settings,
+    user_id: int,
+    *,
+    session_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> str:
     now = now or datetime.now(UTC)
-    payload = {
+    payload: dict[str, object] = {
         "iss": ISSUER,
         "sub": str(user_id),
         "typ": ACCESS_TYPE,
@@ -32,6 +41,8 @@ def issue_access_token(settings: Settings, user_id: int, *, now: datetime | None
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=settings.access_token_ttl_seconds)).timestamp()),
     }
+    if session_id is not None:
+        payload["sid"] = str(session_id)
     return jwt.encode(payload, settings.secret_key, algorithm=ALGORITHM)
 
 
@@ -51,10 +62,12 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
         return None
     try:
         user_id = int(payload["sub"])
-    except (TypeError, ValueError):
+        session_id = uuid.UUID(payload["sid"]) if "sid" in payload else None
+    except (TypeError, ValueError, AttributeError):
         return None
     return AccessClaims(
         user_id=user_id,
         jti=str(payload["jti"]),
         expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        session_id=session_id,
     )

@@ -1,13 +1,31 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.users.models import Role, User
 
+# The columns a user listing returns: never the password hash.
+LIST_COLUMNS = (
+    User.id,
+    User.email,
+    User.full_name,
+    User.role,
+    User.is_active,
+    User.created_at,
+    User.last_login_at,
+)
+
 
 async def get(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
+
+
+async def lock(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id, with_for_update=True)
 
 
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
@@ -18,6 +36,67 @@ async def get_by_email(session: AsyncSession, email: str) -> User | None:
 async def count_by_role(session: AsyncSession, role: Role) -> int:
     stmt = select(func.count()).select_from(User).where(User.role == role)
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def lock_active_admin_ids(session: AsyncSession) -> list[int]:
+    """Lock every active ADMIN row, so two admins demoting each other at once cannot both win."""
+    stmt = (
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.is_active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_page(
+    session: AsyncSession,
+    *,
+    role: Role | None,
+    is_active: bool | None,
+    q: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[Any], int]:
+    filters = []
+    if role is not None:
+        filters.append(User.role == role)
+    if is_active is not None:
+        filters.append(User.is_active.is_(is_active))
+    if q:
+        pattern = f"%{_escape_like(q.strip())}%"
+        filters.append(
+            or_(User.email.ilike(pattern, escape="\\"), User.full_name.ilike(pattern, escape="\\"))
+        )
+    # One round trip: the window count gives the total of the filtered set alongside the page.
+    stmt = (
+        select(*LIST_COLUMNS, func.count().over().label("total"))
+        .where(*filters)
+        .order_by(User.created_at.desc(), User.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = (await session.execute(stmt)).all()
+    if rows:
+        return rows, int(rows[0].total)
+    if offset == 0:
+        return rows, 0
+    # Past the last page the window count is not there; count on its own.
+    count = select(func.count()).select_from(User).where(*filters)
+    return rows, int((await session.execute(count)).scalar_one())
+
+
+async def list_staff(session: AsyncSession) -> Sequence[Any]:
+    stmt = (
+        select(User.id, User.full_name, User.email, User.role)
+        .where(User.role.in_((Role.ADMIN, Role.MAINTAINER)), User.is_active.is_(True))
+        .order_by(func.lower(User.full_name), User.id)
+    )
+    return (await session.execute(stmt)).all()
 
 
 def add(session: AsyncSession, user: User) -> User:

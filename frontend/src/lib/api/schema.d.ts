@@ -4,6 +4,81 @@
  */
 
 export interface paths {
+    "/api/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a file (inline for images and PDFs unless download=1) */
+        get: operations["download_attachment_api_attachments__attachment_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete a file (its uploader or staff); the file goes once the deletion commits */
+        delete: operations["delete_attachment_api_attachments__attachment_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attachments/{attachment_id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A small WebP preview of an image */
+        get: operations["attachment_thumbnail_api_attachments__attachment_id__thumbnail_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Providers
+         * @description External sign-in providers configured on this server (empty when none).
+         */
+        get: operations["providers_api_auth_providers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Signup
+         * @description Create an account. It is always a REPORTER, whatever else the request carries.
+         */
+        post: operations["signup_api_auth_signup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/comments/{comment_id}": {
         parameters: {
             query?: never;
@@ -113,6 +188,24 @@ export interface paths {
         patch: operations["update_issue_api_issues__issue_id__patch"];
         trace?: never;
     };
+    "/api/issues/{issue_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The files of an issue, oldest first */
+        get: operations["list_attachments_api_issues__issue_id__attachments_get"];
+        put?: never;
+        /** Attach files to an issue (multipart, one `file` part per file) */
+        post: operations["upload_attachments_api_issues__issue_id__attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/issues/{issue_id}/comments": {
         parameters: {
             query?: never;
@@ -165,6 +258,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/oauth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Authorize
+         * @description First-party login step of the authorization-code flow: checks the credentials and
+         *     returns a single-use code bound to the client, its redirect URI and PKCE challenge.
+         */
+        post: operations["authorize_api_oauth_authorize_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oidc Callback
+         * @description The provider's redirect back: verifies the ID token and sends the browser to the
+         *     client's redirect URI with our own authorization code (or an OAuth error).
+         */
+        get: operations["oidc_callback_api_oauth_oidc_callback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/oidc/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oidc Start
+         * @description Start signing in with the configured OpenID Connect provider: redirects to it.
+         */
+        get: operations["oidc_start_api_oauth_oidc_start_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke
+         * @description Revocation (RFC 7009): ends the sign-in session the token belongs to. Always 200.
+         */
+        post: operations["revoke_api_oauth_revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Token
+         * @description Token endpoint (RFC 6749 §3.2): `authorization_code` with PKCE, or `refresh_token`
+         *     (rotated on every use). Errors follow RFC 6749 §5.2, not problem+json.
+         */
+        post: operations["token_api_oauth_token_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/readyz": {
         parameters: {
             query?: never;
@@ -177,6 +373,51 @@ export interface paths {
          * @description The database answers and its schema is at the migration head this code expects.
          */
         get: operations["api_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stats/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Daily
+         * @description The daily trend of issues by status, and issues created vs done per day.
+         *
+         *     Staff get the worker's snapshots (`daily_stats`, global); a REPORTER's trend is computed
+         *     live from their own issues, since the snapshots cannot be narrowed to one reporter.
+         */
+        get: operations["get_daily_api_stats_daily_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stats/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Summary
+         * @description Open issues per severity and status, resolution times and the oldest open issues.
+         *
+         *     A REPORTER's numbers count only their own issues; MAINTAINER and ADMIN see every issue.
+         */
+        get: operations["get_summary_api_stats_summary_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -200,6 +441,87 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Users
+         * @description Every account, newest first (ADMIN only).
+         */
+        get: operations["list_users_api_users_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description The signed-in user.
+         */
+        get: operations["me_api_users_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Staff
+         * @description Active MAINTAINERs and ADMINs: the people issues can be assigned to.
+         */
+        get: operations["staff_api_users_staff_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update User
+         * @description Change a role or (de)activate an account (ADMIN only). Nobody can remove the last
+         *     active admin, and an admin cannot demote or deactivate themselves.
+         */
+        patch: operations["update_user_api_users__user_id__patch"];
         trace?: never;
     };
     "/healthz": {
@@ -246,6 +568,108 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AttachmentOut */
+        AttachmentOut: {
+            /**
+             * Content Type
+             * @description The type detected from the file's content
+             */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Filename
+             * @description The original name, normalised; display only
+             */
+            filename: string;
+            /** Has Thumbnail */
+            has_thumbnail: boolean;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Issue Id */
+            issue_id: number;
+            /**
+             * Preview
+             * @description How a browser may preview it inline: image, pdf or none
+             */
+            readonly preview: string;
+            /** Sha256 */
+            sha256: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * Thumbnail Url
+             * @description A small WebP of an image, else null
+             */
+            readonly thumbnail_url: string | null;
+            /** Uploader Id */
+            uploader_id: number | null;
+            /** Uploader Name */
+            uploader_name?: string | null;
+            /**
+             * Url
+             * @description Download (and inline preview for images and PDFs)
+             */
+            readonly url: string;
+        };
+        /**
+         * AuthorizeRequest
+         * @description The first-party login step: credentials plus the client's authorization request.
+         */
+        AuthorizeRequest: {
+            /** Client Id */
+            client_id: string;
+            /** Code Challenge */
+            code_challenge: string;
+            /** Code Challenge Method */
+            code_challenge_method: string;
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
+            /** Redirect Uri */
+            redirect_uri: string;
+            /**
+             * State
+             * @default
+             */
+            state: string;
+        };
+        /** AuthorizeResponse */
+        AuthorizeResponse: {
+            /** Code */
+            code: string;
+            /** State */
+            state: string;
+        };
+        /** Body_revoke_api_oauth_revoke_post */
+        Body_revoke_api_oauth_revoke_post: {
+            /** Token */
+            token?: string | null;
+            /** Token Type Hint */
+            token_type_hint?: string | null;
+        };
+        /** Body_token_api_oauth_token_post */
+        Body_token_api_oauth_token_post: {
+            /** Client Id */
+            client_id?: string | null;
+            /** Code */
+            code?: string | null;
+            /** Code Verifier */
+            code_verifier?: string | null;
+            /** Grant Type */
+            grant_type?: string | null;
+            /** Redirect Uri */
+            redirect_uri?: string | null;
+            /** Refresh Token */
+            refresh_token?: string | null;
+        };
         /** CommentIn */
         CommentIn: {
             /** Body */
@@ -286,6 +710,34 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** DailyStats */
+        DailyStats: {
+            /** Created Vs Done */
+            created_vs_done: components["schemas"]["FlowPoint"][];
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "all" | "own";
+            /**
+             * Source
+             * @description `daily_stats`: the worker's snapshots; `live`: reconstructed from the caller's own issues and their history (daily_stats holds global numbers only)
+             * @enum {string}
+             */
+            source: "daily_stats" | "live";
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /** Trend */
+            trend: components["schemas"]["TrendPoint"][];
+        };
         /** EventOut */
         EventOut: {
             actor: components["schemas"]["UserRef"] | null;
@@ -311,6 +763,18 @@ export interface components {
             items: components["schemas"]["EventOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** FlowPoint */
+        FlowPoint: {
+            /** Created */
+            created: number;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Done */
+            done: number;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -462,6 +926,40 @@ export interface components {
             /** Html */
             html: string;
         };
+        /**
+         * OAuthErrorBody
+         * @description RFC 6749 §5.2 error response.
+         */
+        OAuthErrorBody: {
+            /**
+             * Error
+             * @enum {string}
+             */
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type";
+            /** Error Description */
+            error_description: string;
+        };
+        /** OldIssue */
+        OldIssue: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            severity: components["schemas"]["Severity"];
+            status: components["schemas"]["Status"];
+            /** Title */
+            title: string;
+        };
+        /** Provider */
+        Provider: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
         /** Readiness */
         Readiness: {
             /**
@@ -478,10 +976,36 @@ export interface components {
             status: "ready";
         };
         /**
+         * Role
+         * @enum {string}
+         */
+        Role: "ADMIN" | "MAINTAINER" | "REPORTER";
+        /**
          * Severity
          * @enum {string}
          */
         Severity: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
+        /** SeverityCount */
+        SeverityCount: {
+            /** Count */
+            count: number;
+            severity: components["schemas"]["Severity"];
+        };
+        /** SignupRequest */
+        SignupRequest: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /**
+             * Full Name
+             * @default
+             */
+            full_name: string;
+            /** Password */
+            password: string;
+        };
         /** SimilarIssue */
         SimilarIssue: {
             /** Id */
@@ -493,10 +1017,77 @@ export interface components {
             title: string;
         };
         /**
+         * StaffMember
+         * @description Who can be assigned work: active MAINTAINERs and ADMINs.
+         */
+        StaffMember: {
+            /** Email */
+            email: string;
+            /** Full Name */
+            full_name: string;
+            /** Id */
+            id: number;
+            role: components["schemas"]["Role"];
+        };
+        /** StatsSummary */
+        StatsSummary: {
+            /**
+             * By Status
+             * @description Every issue by status, every status
+             */
+            by_status: components["schemas"]["StatusCount"][];
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Median Time To Resolve Seconds */
+            median_time_to_resolve_seconds: number | null;
+            /**
+             * Oldest Open
+             * @description The five unresolved issues waiting longest
+             */
+            oldest_open: components["schemas"]["OldIssue"][];
+            /**
+             * Open By Severity
+             * @description Unresolved issues, every severity
+             */
+            open_by_severity: components["schemas"]["SeverityCount"][];
+            /**
+             * Scope
+             * @description `own` when only the caller's issues count
+             * @enum {string}
+             */
+            scope: "all" | "own";
+            /** Time In Status */
+            time_in_status: components["schemas"]["StatusDuration"][];
+            totals: components["schemas"]["Totals"];
+        };
+        /**
          * Status
          * @enum {string}
          */
         Status: "OPEN" | "TRIAGED" | "IN_PROGRESS" | "DONE";
+        /** StatusCount */
+        StatusCount: {
+            /** Count */
+            count: number;
+            status: components["schemas"]["Status"];
+        };
+        /** StatusDuration */
+        StatusDuration: {
+            /**
+             * Average Seconds
+             * @description Mean length of a finished stay in this status; null when none finished yet
+             */
+            average_seconds: number | null;
+            /**
+             * Samples
+             * @description How many finished stays the average is taken over
+             */
+            samples: number;
+            status: components["schemas"]["Status"];
+        };
         /** TagOut */
         TagOut: {
             /** Id */
@@ -506,12 +1097,110 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** TokenResponse */
+        TokenResponse: {
+            /** Access Token */
+            access_token: string;
+            /** Expires In */
+            expires_in: number;
+            /** Refresh Token */
+            refresh_token: string;
+            /**
+             * Token Type
+             * @default Bearer
+             * @constant
+             */
+            token_type: "Bearer";
+        };
+        /** Totals */
+        Totals: {
+            /** Done */
+            done: number;
+            /**
+             * Done This Week
+             * @description Resolved in the last 7 days
+             */
+            done_this_week: number;
+            /** In Progress */
+            in_progress: number;
+            /**
+             * Open
+             * @description Not DONE yet (OPEN, TRIAGED or IN_PROGRESS)
+             */
+            open: number;
+            /**
+             * Total
+             * @description Every issue in scope
+             */
+            total: number;
+        };
+        /** TrendPoint */
+        TrendPoint: {
+            /** By Status */
+            by_status: {
+                [key: string]: number;
+            };
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Open
+             * @description Unresolved issues at the day's snapshot
+             */
+            open: number | null;
+            /**
+             * Recorded
+             * @description False when no snapshot exists for this day
+             */
+            recorded: boolean;
+        };
+        /** UserOut */
+        UserOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string;
+            /** Full Name */
+            full_name: string;
+            /** Id */
+            id: number;
+            /** Is Active */
+            is_active: boolean;
+            /** Last Login At */
+            last_login_at: string | null;
+            role: components["schemas"]["Role"];
+        };
+        /** UserPage */
+        UserPage: {
+            /** Items */
+            items: components["schemas"]["UserOut"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /**
+             * Total
+             * @description How many users match the filters, over all pages
+             */
+            total: number;
+        };
         /** UserRef */
         UserRef: {
             /** Full Name */
             full_name: string;
             /** Id */
             id: number;
+        };
+        /** UserUpdate */
+        UserUpdate: {
+            /** Is Active */
+            is_active?: boolean | null;
+            role?: components["schemas"]["Role"] | null;
         };
         /** ValidationError */
         ValidationError: {
@@ -535,6 +1224,167 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    download_attachment_api_attachments__attachment_id__get: {
+        parameters: {
+            query?: {
+                /** @description Always as a download */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes, with its detected type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_attachment_api_attachments__attachment_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    attachment_thumbnail_api_attachments__attachment_id__thumbnail_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes, with its detected type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    providers_api_auth_providers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Provider"][];
+                };
+            };
+        };
+    };
+    signup_api_auth_signup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     delete_comment_api_comments__comment_id__delete: {
         parameters: {
             query?: never;
@@ -866,6 +1716,74 @@ export interface operations {
             };
         };
     };
+    list_attachments_api_issues__issue_id__attachments_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_attachments_api_issues__issue_id__attachments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    file: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_comments_api_issues__issue_id__comments_get: {
         parameters: {
             query?: {
@@ -1002,6 +1920,186 @@ export interface operations {
             };
         };
     };
+    authorize_api_oauth_authorize_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthorizeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizeResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    oidc_callback_api_oauth_oidc_callback_get: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+                error?: string | null;
+                error_description?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    oidc_start_api_oauth_oidc_start_get: {
+        parameters: {
+            query: {
+                client_id: string;
+                redirect_uri: string;
+                code_challenge: string;
+                code_challenge_method: string;
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_api_oauth_revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["Body_revoke_api_oauth_revoke_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    token_api_oauth_token_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["Body_token_api_oauth_token_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     api_ready: {
         parameters: {
             query?: never;
@@ -1018,6 +2116,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    get_daily_api_stats_daily_get: {
+        parameters: {
+            query?: {
+                /** @description How many UTC days, today included */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyStats"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_summary_api_stats_summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsSummary"];
                 };
             };
         };
@@ -1042,6 +2192,117 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TagOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_users_api_users_get: {
+        parameters: {
+            query?: {
+                role?: components["schemas"]["Role"] | null;
+                is_active?: boolean | null;
+                /** @description Part of e-mail or name */
+                q?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    me_api_users_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+        };
+    };
+    staff_api_users_staff_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffMember"][];
+                };
+            };
+        };
+    };
+    update_user_api_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
                 };
             };
             /** @description Validation Error */

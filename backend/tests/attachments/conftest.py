@@ -1,0 +1,82 @@
+"""Attachment test helpers: real image bytes, multipart bodies, and what is on disk."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from tracker.config import Settings
+from tracker.users.models import User
+
+Upload = tuple[str, bytes] | tuple[str, bytes, str]
+
+
+def png_bytes(size: tuple[int, int] = (64, 48), color: str = "teal") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
+
+
+def jpeg_with_exif() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x0131] = "leaky-firmware 1.0"  # Software
+    out = io.BytesIO()
+    Image.new("RGB", (120, 80), "orange").save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A few bytes of PNG whose header claims width x height pixels: a decompression bomb."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 4096)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def files_on_disk(storage_dir: Path) -> list[Path]:
+    return sorted(p for p in storage_dir.rglob("*") if p.is_file())
+
+
+def assert_nothing_stored(storage_dir: Path) -> None:
+    """No file anywhere (tmp/ included) and no issue folder."""
+    assert files_on_disk(storage_dir) == []
+    issues = storage_dir / "issues"
+    assert not issues.exists() or list(issues.iterdir()) == []
+
+
+@pytest.fixture
+def upload(
+    client: httpx.AsyncClient, auth: Callable[[User], dict[str, str]]
+) -> Callable[..., Awaitable[httpx.Response]]:
+    async def post(user: User, issue_id: int, *files: Upload) -> httpx.Response:
+        parts = [("file", f) for f in files]
+        return await client.post(
+            f"/api/issues/{issue_id}/attachments", files=parts, headers=auth(user)
+        )
+
+    return post
+
+
+@pytest.fixture
+def storage(settings: Settings) -> Path:
+    return settings.storage_dir

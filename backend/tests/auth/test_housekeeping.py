@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.auth.flows import authorize, sign_in
+from tests.conftest import UserFactory
+from tracker.auth import service
+from tracker.auth.models import AuthorizationCode, RefreshToken
+from tracker.config import Settings
+
+
+async def test_purge_removes_only_what_has_expired(
+    client: httpx.AsyncClient, settings: Settings, make_user: UserFactory, db: AsyncSession
+) -> None:
+    user = await make_user()
+    await sign_in(client, settings, user.email)
+    await authorize(client, settings, user.email)
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    await db.execute(update(RefreshToken).values(expires_at=past))
+    await db.commit()
+
+    removed = await service.purge_expired(db, settings)
+    await db.commit()
+
+    assert removed == 1
+    assert await db.scalar(select(func.count()).select_from(RefreshToken)) == 0
+    assert await db.scalar(select(func.count()).select_from(AuthorizationCode)) == 2

@@ -1,0 +1,221 @@
+"""Every route declares who may call it, and the declared policies hold for each role."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
+
+from tests.conftest import UserFactory
+from tracker.auth.dependencies import POLICY_ATTR, CurrentUser
+from tracker.auth.tokens import issue_access_token
+from tracker.config import Settings
+from tracker.users.models import Role, User
+
+# Operational routes: no user context by design (probes, scrapers, the API's own docs).
+OPERATIONAL = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api/healthz",
+    "/api/readyz",
+    "/api/docs",
+    "/api/docs/oauth2-redirect",
+    "/docs/oauth2-redirect",
+    "/api/openapi.json",
+}
+
+
+def _policies(dependant: Dependant) -> set[str]:
+    found: set[str] = set()
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        name = getattr(current.call, POLICY_ATTR, None)
+        if name:
+            found.add(name)
+        stack.extend(current.dependencies)
+    return found
+
+
+def _routes(app: FastAPI) -> Iterator[tuple[str, str, set[str] | None]]:
+    """(method, path, policies) for every route; policies is None for non-API routes."""
+    for ctx in iter_route_contexts(app.routes):
+        route = ctx.original_route
+        path = ctx.path or ""
+        if isinstance(route, APIRoute | APIWebSocketRoute):
+            methods = sorted(ctx.methods or []) if isinstance(route, APIRoute) else ["WS"]
+            for method in methods:
+                yield method, path, _policies(ctx.dependant)
+        else:
+            for method in sorted(getattr(ctx, "methods", None) or ["*"]):
+                yield method, path, None
+
+
+def undeclared(app: FastAPI) -> list[str]:
+    return [
+        f"{method} {path}"
+        for method, path, policies in _routes(app)
+        if path not in OPERATIONAL and not policies
+    ]
+
+
+def test_every_route_of_the_app_declares_a_policy(app: FastAPI) -> None:
+    missing = undeclared(app)
+    assert not missing, (
+        "Routes without an access policy: depend on public, current_user (CurrentUser, "
+        "OptionalUser) or a require_role() dependency (StaffUser, AdminUser), or add an "
+        f"operational route to OPERATIONAL: {missing}"
+    )
+
+
+def test_the_checker_catches_undeclared_routes() -> None:
+    router = APIRouter()
+
+    @router.get("/declared")
+    async def declared(user: CurrentUser) -> None: ...
+
+    @router.get("/forgotten")
+    async def forgotten() -> None: ...
+
+    async def owned_thing(user: CurrentUser) -> int:  # a policy reached transitively counts
+        return user.id
+
+    @router.get("/transitive")
+    async def transitive(_: Any = Depends(owned_thing)) -> None: ...
+
+    probe = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    probe.include_router(router, prefix="/api")
+    probe.add_route("/plain", lambda request: None)
+    assert undeclared(probe) == ["GET /api/forgotten", "GET /plain", "HEAD /plain"]
+
+
+# --- role x route matrix for the accounts routes ---------------------------------------------
+
+ROLES: list[Role | None] = [None, Role.REPORTER, Role.MAINTAINER, Role.ADMIN]
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    settings: Settings
+    make_user: UserFactory
+    target: User
+    n: Iterator[int]
+
+
+Call = Callable[[World, dict[str, str]], Awaitable[httpx.Response]]
+
+
+async def _get(w: World, h: dict[str, str], url: str) -> httpx.Response:
+    return await w.client.get(url, headers=h)
+
+
+MATRIX: dict[tuple[str, str], tuple[Call, dict[Role | None, int]]] = {
+    ("GET", "/api/users/me"): (
+        lambda w, h: _get(w, h, "/api/users/me"),
+        {None: 401, Role.REPORTER: 200, Role.MAINTAINER: 200, Role.ADMIN: 200},
+    ),
+    ("GET", "/api/users"): (
+        lambda w, h: _get(w, h, "/api/users"),
+        {None: 401, Role.REPORTER: 403, Role.MAINTAINER: 403, Role.ADMIN: 200},
+    ),
+    ("GET", "/api/users/staff"): (
+        lambda w, h: _get(w, h, "/api/users/staff"),
+        {None: 401, Role.REPORTER: 403, Role.MAINTAINER: 200, Role.ADMIN: 200},
+    ),
+    ("PATCH", "/api/users/{user_id}"): (
+        lambda w, h: w.client.patch(
+            f"/api/users/{w.target.id}", json={"role": "MAINTAINER"}, headers=h
+        ),
+        {None: 401, Role.REPORTER: 403, Role.MAINTAINER: 403, Role.ADMIN: 200},
+    ),
+    ("POST", "/api/auth/signup"): (
+        lambda w, h: w.client.post(
+            "/api/auth/signup",
+            json={"email": f"new{next(w.n)}@example.com", "password": "long enough pass 1"},
+            headers=h,
+        ),
+        dict.fromkeys(ROLES, 201),
+    ),
+    ("GET", "/api/auth/providers"): (
+        lambda w, h: _get(w, h, "/api/auth/providers"),
+        dict.fromkeys(ROLES, 200),
+    ),
+    ("POST", "/api/oauth/authorize"): (
+        lambda w, h: w.client.post(
+            "/api/oauth/authorize",
+            json={
+                "email": w.target.email,
+                "password": "correct horse battery",
+                "client_id": "web",
+                "redirect_uri": w.settings.oauth_redirect_uri,
+                "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                "code_challenge_method": "S256",
+            },
+            headers=h,
+        ),
+        dict.fromkeys(ROLES, 200),
+    ),
+    ("POST", "/api/oauth/token"): (
+        lambda w, h: w.client.post(
+            "/api/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": "unknown", "client_id": "web"},
+            headers=h,
+        ),
+        dict.fromkeys(ROLES, 400),
+    ),
+    ("POST", "/api/oauth/revoke"): (
+        lambda w, h: w.client.post("/api/oauth/revoke", data={"token": "unknown"}, headers=h),
+        dict.fromkeys(ROLES, 200),
+    ),
+    ("GET", "/api/oauth/oidc/start"): (
+        lambda w, h: _get(
+            w,
+            h,
+            "/api/oauth/oidc/start?client_id=web&redirect_uri=x&code_challenge=y"
+            "&code_challenge_method=S256&state=s",
+        ),
+        dict.fromkeys(ROLES, 404),  # no provider configured in this app
+    ),
+    ("GET", "/api/oauth/oidc/callback"): (
+        lambda w, h: _get(w, h, "/api/oauth/oidc/callback?code=c&state=unknown"),
+        dict.fromkeys(ROLES, 400),
+    ),
+}
+ACCOUNT_PREFIXES = ("/api/auth", "/api/oauth", "/api/users")
+
+
+def test_matrix_covers_every_accounts_route(app: FastAPI) -> None:
+    routes = {(m, p) for m, p, _ in _routes(app) if p.startswith(ACCOUNT_PREFIXES)}
+    assert routes == set(MATRIX)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
+async def test_role_route_matrix(
+    method: str,
+    path: str,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    make_user: UserFactory,
+) -> None:
+    call, expected = MATRIX[(method, path)]
+    target = await make_user(email="target@example.com")
+    users = {role: await make_user(role) for role in ROLES if role is not None}
+    world = World(client, settings, make_user, target, itertools.count())
+    actual: dict[Role | None, int] = {}
+    for role in ROLES:
+        headers = (
+            {}
+            if role is None
+            else {"Authorization": f"Bearer {issue_access_token(settings, users[role].id)}"}
+        )
+        actual[role] = (await call(world, headers)).status_code
+    assert actual == expected

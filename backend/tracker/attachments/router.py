@@ -1,0 +1,125 @@
+"""Attachment endpoints: upload to an issue, list, download, thumbnail, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import FileResponse
+
+from tracker.attachments import service
+from tracker.attachments.dependencies import (
+    AttachmentForDeleter,
+    AttachmentForViewer,
+    IssueForUploader,
+    UploadForm,
+)
+from tracker.attachments.schemas import AttachmentOut
+from tracker.auth.dependencies import AppSettings, CurrentUser
+from tracker.db import DbSession
+from tracker.issues.dependencies import IssueForViewer
+
+router = APIRouter(tags=["attachments"])
+
+_FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The file's bytes, with its detected type", "content": {"*/*": {}}},
+    304: {"description": "Not modified (If-None-Match)"},
+}
+
+
+def _serve(request: Request, file: service.FileToServe) -> Response:
+    headers = {
+        "ETag": file.etag,
+        "Content-Disposition": file.disposition,
+        "X-Content-Type-Options": "nosniff",
+        # Even if a browser rendered the file as a page, it would run sandboxed: no scripts, no
+        # same-origin access to the tracker, nothing loaded from elsewhere.
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+        # Always revalidated (cheap with the ETag), so a revoked permission applies at once.
+        "Cache-Control": "private, no-cache",
+        "Cross-Origin-Resource-Policy": "same-origin",
+    }
+    if file.etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return FileResponse(file.path, media_type=file.content_type, headers=headers)
+
+
+@router.post(
+    "/issues/{issue_id}/attachments",
+    status_code=status.HTTP_201_CREATED,
+    summary="Attach files to an issue (multipart, one `file` part per file)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            }
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_attachments(
+    issue: IssueForUploader,
+    form: UploadForm,
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+) -> list[AttachmentOut]:
+    return await service.attach_files(session, issue, form.files, user, settings=settings)
+
+
+@router.get("/issues/{issue_id}/attachments", summary="The files of an issue, oldest first")
+async def list_attachments(issue: IssueForViewer, session: DbSession) -> list[AttachmentOut]:
+    return await service.list_attachments(session, issue)
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    summary="Download a file (inline for images and PDFs unless download=1)",
+    response_class=FileResponse,
+    responses=_FILE_RESPONSES,
+)
+async def download_attachment(
+    request: Request,
+    visible: AttachmentForViewer,
+    settings: AppSettings,
+    download: Annotated[bool, Query(description="Always as a download")] = False,
+) -> Response:
+    file = service.file_to_serve(visible.attachment, settings=settings, download=download)
+    return _serve(request, file)
+
+
+@router.get(
+    "/attachments/{attachment_id}/thumbnail",
+    summary="A small WebP preview of an image",
+    response_class=FileResponse,
+    responses=_FILE_RESPONSES,
+)
+async def attachment_thumbnail(
+    request: Request, visible: AttachmentForViewer, settings: AppSettings
+) -> Response:
+    file = service.file_to_serve(visible.attachment, settings=settings, thumbnail=True)
+    return _serve(request, file)
+
+
+@router.delete(
+    "/attachments/{attachment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a file (its uploader or staff); the file goes once the deletion commits",
+)
+async def delete_attachment(
+    visible: AttachmentForDeleter, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> None:
+    await service.delete_attachment(
+        session, visible.attachment, visible.reporter_id, user, settings=settings
+    )

@@ -1,0 +1,213 @@
+"""Attaching, listing, serving and deleting files of an issue.
+
+Every file is checked completely (type from content, images decoded) before any is moved into
+place, so a refused request leaves nothing behind; moved files and rows then share the request's
+transaction through the storage journal (see storage.py).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from anyio import to_thread
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracker.attachments import repository, storage
+from tracker.attachments.content import INLINE_TYPES, Detected, detect
+from tracker.attachments.filenames import content_disposition, normalize_filename
+from tracker.attachments.images import make_thumbnail
+from tracker.attachments.models import Attachment
+from tracker.attachments.multipart import ReceivedFile
+from tracker.attachments.schemas import AttachmentOut
+from tracker.config import Settings
+from tracker.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
+from tracker.issues.models import Issue
+from tracker.realtime.service import record_event
+from tracker.users.models import User
+
+
+@dataclass(frozen=True)
+class _Checked:
+    upload: ReceivedFile
+    detected: Detected
+    thumbnail_tmp: Path | None
+
+
+@dataclass(frozen=True)
+class FileToServe:
+    path: Path
+    content_type: str
+    etag: str
+    disposition: str
+
+
+def _check(upload: ReceivedFile, storage_dir: Path) -> _Checked:
+    """Blocking: flush the file to disk, detect its type, decode and thumbnail images."""
+    with upload.path.open("rb") as f:
+        os.fsync(f.fileno())  # the row will promise the file exists; make it so after a crash
+    detected = detect(upload.path, normalize_filename(upload.filename))
+    thumbnail_tmp = None
+    if detected.is_image:
+        thumbnail_tmp = storage.new_tmp_path(storage_dir)
+        make_thumbnail(upload.path, thumbnail_tmp, detected.content_type, detected.filename)
+    return _Checked(upload, detected, thumbnail_tmp)
+
+
+async def add_uploads(
+    session: AsyncSession,
+    issue: Issue,
+    uploads: list[ReceivedFile],
+    user: User,
+    *,
+    settings: Settings,
+) -> list[AttachmentOut]:
+    """Attach received files to an issue in the current transaction.
+
+    Raises 409 past the per-issue limit, 413/415/422 for a file we refuse (then nothing is
+    kept). Files are in place once this returns and disappear again unless the transaction
+    commits. The caller owns the temporary files (`ReceivedForm.discard()` afterwards).
+    """
+    if not uploads:
+        return []
+    await repository.lock_issue(session, issue.id)
+    existing = await repository.count_for_issue(session, issue.id)
+    limit = settings.max_attachments_per_issue
+    if existing + len(uploads) > limit:
+        raise Conflict(
+            f"An issue can have at most {limit} files; this one has {existing}",
+            code="too_many_attachments",
+            max_attachments=limit,
+            existing=existing,
+        )
+    checked: list[_Checked] = []
+    try:
+        for upload in uploads:
+            if upload.size > settings.max_upload_bytes:  # a caller that did not stream-check
+                raise PayloadTooLarge(
+                    f"{upload.filename} is larger than the upload limit", code="file_too_large"
+                )
+            if upload.size == 0:
+                raise Unprocessable(f"{upload.filename} is empty", code="empty_file")
+            checked.append(await to_thread.run_sync(_check, upload, settings.storage_dir))
+
+        rows: list[Attachment] = []
+        # A microsecond apart, so the list keeps the order in which the files were sent.
+        now = datetime.now(UTC)
+        for position, item in enumerate(checked):
+            row = Attachment(
+                id=uuid.uuid4(),
+                issue_id=issue.id,
+                uploader_id=user.id,
+                filename=item.detected.filename,
+                content_type=item.detected.content_type,
+                size_bytes=item.upload.size,
+                sha256=item.upload.sha256,
+                has_thumbnail=item.thumbnail_tmp is not None,
+                created_at=now + timedelta(microseconds=position),
+            )
+            target = storage.file_path(settings.storage_dir, issue.id, row.id)
+            await storage.move_into_place(session, item.upload.path, target)
+            if item.thumbnail_tmp is not None:
+                thumb = storage.thumbnail_path(settings.storage_dir, issue.id, row.id)
+                await storage.move_into_place(session, item.thumbnail_tmp, thumb)
+            rows.append(row)
+        await repository.add(session, rows)
+        for row in rows:
+            await record_event(
+                session,
+                issue_id=issue.id,
+                reporter_id=issue.reporter_id,
+                actor_id=user.id,
+                kind="attachment.added",
+                data={"attachment": _summary(row)},
+            )
+    finally:
+        for item in checked:  # thumbnails made but not moved (a later file was refused)
+            if item.thumbnail_tmp is not None:
+                item.thumbnail_tmp.unlink(missing_ok=True)
+    return [
+        AttachmentOut.model_validate(row).model_copy(update={"uploader_name": user.full_name})
+        for row in rows
+    ]
+
+
+async def attach_files(
+    session: AsyncSession,
+    issue: Issue,
+    uploads: list[ReceivedFile],
+    user: User,
+    *,
+    settings: Settings,
+) -> list[AttachmentOut]:
+    """POST /issues/{id}/attachments: like add_uploads, but a request without files is an error."""
+    if not uploads:
+        raise Unprocessable("Choose at least one file to attach", code="no_files")
+    return await add_uploads(session, issue, uploads, user, settings=settings)
+
+
+async def list_attachments(session: AsyncSession, issue: Issue) -> list[AttachmentOut]:
+    return await repository.list_for_issue(session, issue.id)
+
+
+def file_to_serve(
+    attachment: Attachment, *, settings: Settings, thumbnail: bool = False, download: bool = False
+) -> FileToServe:
+    if thumbnail:
+        if not attachment.has_thumbnail:
+            raise NotFound("This attachment has no thumbnail", code="thumbnail_not_found")
+        path = storage.thumbnail_path(settings.storage_dir, attachment.issue_id, attachment.id)
+        content_type, etag, inline = "image/webp", f'"{attachment.sha256}-thumb"', True
+        name = f"{attachment.filename.rsplit('.', 1)[0]}.thumb.webp"
+    else:
+        path = storage.file_path(settings.storage_dir, attachment.issue_id, attachment.id)
+        content_type, etag = attachment.content_type, f'"{attachment.sha256}"'
+        inline = attachment.content_type in INLINE_TYPES and not download
+        name = attachment.filename
+    if not path.is_file():
+        raise NotFound("The file of this attachment is missing", code="file_missing")
+    return FileToServe(path, content_type, etag, content_disposition(name, inline=inline))
+
+
+async def delete_attachment(
+    session: AsyncSession,
+    attachment: Attachment,
+    reporter_id: int,
+    user: User,
+    *,
+    settings: Settings,
+) -> None:
+    await repository.remove(session, attachment.id)
+    await record_event(
+        session,
+        issue_id=attachment.issue_id,
+        reporter_id=reporter_id,
+        actor_id=user.id,
+        kind="attachment.deleted",
+        data={"attachment": _summary(attachment)},
+    )
+    await storage.delete_after_commit(
+        session,
+        storage.file_path(settings.storage_dir, attachment.issue_id, attachment.id),
+        storage.thumbnail_path(settings.storage_dir, attachment.issue_id, attachment.id),
+    )
+
+
+async def delete_issue_files(session: AsyncSession, issue_id: int, *, settings: Settings) -> None:
+    """For DELETE /issues/{id}: the issue's folder goes once the deletion has committed.
+
+    The rows go with the issue (ON DELETE CASCADE); call this in the same transaction.
+    """
+    await storage.delete_issue_files(session, settings.storage_dir, issue_id)
+
+
+def _summary(row: Attachment) -> dict[str, object]:
+    return {
+        "id": str(row.id),
+        "filename": row.filename,
+        "content_type": row.content_type,
+        "size_bytes": row.size_bytes,
+    }

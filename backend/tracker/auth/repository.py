@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, exists, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracker.auth.models import (
+    AuthorizationCode,
+    ExternalIdentity,
+    LoginAttempt,
+    OidcLoginState,
+    RefreshToken,
+)
+
+# --- authorization codes ---------------------------------------------------------------------
+
+
+def add_code(session: AsyncSession, code: AuthorizationCode) -> None:
+    session.add(code)
+
+
+async def lock_code(session: AsyncSession, code_hash: str) -> AuthorizationCode | None:
+    # Row lock: two concurrent redemptions of one code serialise, and the second sees it used.
+    stmt = select(AuthorizationCode).where(AuthorizationCode.code_hash == code_hash)
+    return (await session.execute(stmt.with_for_update())).scalar_one_or_none()
+
+
+# --- refresh tokens --------------------------------------------------------------------------
+
+
+def add_refresh_token(session: AsyncSession, token: RefreshToken) -> None:
+    session.add(token)
+
+
+async def lock_refresh_token(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    stmt = select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+    return (await session.execute(stmt.with_for_update())).scalar_one_or_none()
+
+
+async def get_refresh_token(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    stmt = select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+
+
+async def revoke_user_tokens(session: AsyncSession, user_id: int) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+
+
+async def family_revoked(session: AsyncSession, family_id: uuid.UUID) -> bool:
+    stmt = select(
+        exists().where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_not(None))
+    )
+    return bool((await session.execute(stmt)).scalar_one())
+
+
+# --- login attempts --------------------------------------------------------------------------
+
+
+async def seconds_until_unthrottled(
+    session: AsyncSession, *, column: str, value: str, max_failures: int, window_seconds: int
+) -> int | None:
+    """Seconds until fewer than `max_failures` failures remain in the window, or None if fewer
+    remain already. The N-th newest failure is the one whose expiry lifts the block."""
+    col = LoginAttempt.email if column == "email" else LoginAttempt.ip
+    window = text("make_interval(secs => :window)").bindparams(window=window_seconds)
+    stmt = (
+        select(func.ceil(func.extract("epoch", LoginAttempt.created_at + window - func.now())))
+        .where(col == value, LoginAttempt.created_at > func.now() - window)
+        .order_by(LoginAttempt.created_at.desc())
+        .offset(max_failures - 1)
+        .limit(1)
+    )
+    seconds = (await session.execute(stmt)).scalar_one_or_none()
+    return None if seconds is None else max(1, int(seconds))
+
+
+def add_login_attempt(session: AsyncSession, *, email: str, ip: str) -> None:
+    session.add(LoginAttempt(email=email, ip=ip))
+
+
+async def clear_login_attempts(session: AsyncSession, email: str) -> None:
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+
+
+# --- external identities and OIDC sign-ins in flight -----------------------------------------
+
+
+async def get_identity(session: AsyncSession, issuer: str, subject: str) -> ExternalIdentity | None:
+    stmt = select(ExternalIdentity).where(
+        ExternalIdentity.issuer == issuer, ExternalIdentity.subject == subject
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def add_identity(session: AsyncSession, identity: ExternalIdentity) -> None:
+    session.add(identity)
+
+
+def add_oidc_state(session: AsyncSession, state: OidcLoginState) -> None:
+    session.add(state)
+
+
+async def take_oidc_state(session: AsyncSession, state_hash: str) -> OidcLoginState | None:
+    """Remove and return a sign-in in flight: each state answers exactly one callback."""
+    stmt = (
+        delete(OidcLoginState)
+        .where(OidcLoginState.state_hash == state_hash)
+        .returning(OidcLoginState)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+# --- housekeeping ----------------------------------------------------------------------------
+
+
+async def purge_expired(session: AsyncSession, *, now: datetime, attempts_before: datetime) -> int:
+    removed = 0
+    for stmt in (
+        delete(AuthorizationCode).where(AuthorizationCode.expires_at < now),
+        delete(RefreshToken).where(RefreshToken.expires_at < now),
+        delete(OidcLoginState).where(OidcLoginState.expires_at < now),
+        delete(LoginAttempt).where(LoginAttempt.created_at < attempts_before),
+    ):
+        result = await session.execute(stmt)
+        removed += int(getattr(result, "rowcount", 0) or 0)
+    return removed

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from tracker.auth.dependencies import AdminUser, CurrentUser, StaffUser
+from tracker.db import DbSession
+from tracker.users import service
+from tracker.users.models import Role
+from tracker.users.schemas import StaffMember, UserOut, UserPage, UserUpdate
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("/me", response_model=UserOut)
+async def me(user: CurrentUser) -> UserOut:
+    """The signed-in user."""
+    return UserOut.model_validate(user)
+
+
+@router.get("", response_model=UserPage)
+async def list_users(
+    _admin: AdminUser,
+    session: DbSession,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Part of e-mail or name")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> UserPage:
+    """Every account, newest first (ADMIN only)."""
+    return await service.list_users(
+        session, role=role, is_active=is_active, q=q, limit=limit, offset=offset
+    )
+
+
+@router.get("/staff", response_model=list[StaffMember])
+async def staff(_staff: StaffUser, session: DbSession) -> list[StaffMember]:
+    """Active MAINTAINERs and ADMINs: the people issues can be assigned to."""
+    return await service.list_staff(session)
+
+
+@router.patch("/{user_id}", response_model=UserOut)
+async def update_user(
+    user_id: int, changes: UserUpdate, admin: AdminUser, session: DbSession
+) -> UserOut:
+    """Change a role or (de)activate an account (ADMIN only). Nobody can remove the last
+    active admin, and an admin cannot demote or deactivate themselves."""
+    return await service.update_user(session, actor=admin, user_id=user_id, changes=changes)

@@ -1,0 +1,46 @@
+import { api, type Schemas } from '$lib/server/api';
+import type { PageServerLoad } from './$types';
+import { DEFAULT_RANGE, RANGES } from './ranges';
+
+// The web server keeps the access token in this httpOnly cookie and forwards it as a Bearer token.
+const ACCESS_COOKIE = 'tracker_access';
+
+export type DashboardData =
+	| { state: 'signed-out'; days: number }
+	| { state: 'error'; days: number; message: string }
+	| { state: 'ok'; days: number; summary: Schemas['StatsSummary']; daily: Schemas['DailyStats'] };
+
+export const load: PageServerLoad = async ({ fetch, cookies, url, depends, setHeaders }) => {
+	depends('app:stats');
+	setHeaders({ 'cache-control': 'private, no-store' });
+	const requested = Number(url.searchParams.get('days'));
+	const days = (RANGES as readonly number[]).includes(requested) ? requested : DEFAULT_RANGE;
+
+	const token = cookies.get(ACCESS_COOKIE);
+	if (!token) return { state: 'signed-out', days } satisfies DashboardData;
+
+	const client = api(fetch, { accessToken: token });
+	try {
+		const [summary, daily] = await Promise.all([
+			client.GET('/api/stats/summary'),
+			client.GET('/api/stats/daily', { params: { query: { days } } })
+		]);
+		if (summary.response.status === 401 || daily.response.status === 401) {
+			return { state: 'signed-out', days } satisfies DashboardData;
+		}
+		if (!summary.data || !daily.data) {
+			return {
+				state: 'error',
+				days,
+				message: `The API answered ${summary.response.ok ? daily.response.status : summary.response.status}.`
+			} satisfies DashboardData;
+		}
+		return { state: 'ok', days, summary: summary.data, daily: daily.data } satisfies DashboardData;
+	} catch (err) {
+		const message =
+			err instanceof Error && err.name === 'TimeoutError'
+				? 'The API did not answer in time.'
+				: 'The API is unreachable.';
+		return { state: 'error', days, message } satisfies DashboardData;
+	}
+};
