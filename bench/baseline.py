@@ -21,6 +21,7 @@ import html
 import json
 import os
 import re
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -68,6 +69,10 @@ USER_SQL = (
     "SELECT users.id, users.email, users.full_name, users.password_hash, users.role, "
     "users.is_active, users.last_login_at, users.created_at, users.updated_at "
     "FROM users WHERE users.id = $1::INTEGER"
+)
+SESSION_ENDED_SQL = (
+    "SELECT EXISTS (SELECT * FROM refresh_tokens WHERE refresh_tokens.family_id = $1::UUID "
+    "AND refresh_tokens.revoked_at IS NOT NULL) AS anon_1"
 )
 SUMMARY_COLUMNS = (
     "issues.id, issues.title, issues.status, issues.severity, issues.version, "
@@ -144,9 +149,16 @@ async def authenticate(request: Request, conn: asyncpg.Connection) -> asyncpg.Re
         raise HttpError(401, "invalid_token", "The access token is invalid or expired") from exc
     if claims.get("typ") != "access":
         raise HttpError(401, "invalid_token", "The access token is invalid or expired")
+    try:
+        session_id = uuid.UUID(claims["sid"]) if "sid" in claims else None
+    except (TypeError, ValueError) as exc:
+        raise HttpError(401, "invalid_token", "The access token is invalid") from exc
     user = await conn.fetchrow(USER_SQL, user_id)
     if user is None or not user["is_active"]:
         raise HttpError(401, "inactive_account", "This account is not active")
+    # A token from a sign-in session that has ended (sign-out, refresh token reuse) is refused.
+    if session_id is not None and await conn.fetchval(SESSION_ENDED_SQL, session_id):
+        raise HttpError(401, "session_ended", "This session has ended; sign in again")
     return user
 
 

@@ -270,7 +270,7 @@ class Server:
             if self.proc.poll() is not None:
                 break
             try:
-                with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback
+                with urllib.request.urlopen(url, timeout=2) as resp:
                     if resp.status == 200:
                         return
             except OSError:
@@ -376,11 +376,45 @@ def drop_bench_rows(conninfo: str, seeded: int) -> None:
         conn.execute("VACUUM ANALYZE issues")
 
 
-def mint_token(secret: str, user_id: int) -> str:
-    from tracker.auth.tokens import issue_access_token
+def sign_in(port: int, email: str, password: str) -> str:
+    """An access token from the real first-party OAuth flow (code + PKCE), as the web app gets
+    one, so it carries the sign-in session that every request checks is still open."""
+    import base64
+    import hashlib
+    import urllib.parse
+
     from tracker.config import Settings
 
-    return issue_access_token(Settings(secret_key=secret), user_id)
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    redirect = Settings().oauth_redirect_uri
+    body = {
+        "email": email,
+        "password": password,
+        "client_id": "web",
+        "redirect_uri": redirect,
+        "code_challenge": challenge.decode().rstrip("="),
+        "code_challenge_method": "S256",
+        "state": "bench",
+    }
+    base = f"http://127.0.0.1:{port}/api/oauth"
+    req = urllib.request.Request(
+        f"{base}/authorize",
+        json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        code = json.loads(resp.read())["code"]
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+        "client_id": "web",
+        "redirect_uri": redirect,
+    }
+    req = urllib.request.Request(f"{base}/token", urllib.parse.urlencode(form).encode())
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return str(json.loads(resp.read())["access_token"])
 
 
 def compare_shapes(ports: dict[str, int], token: str) -> list[str]:
@@ -399,7 +433,7 @@ def compare_shapes(ports: dict[str, int], token: str) -> list[str]:
                 f"http://127.0.0.1:{port}{path}",
                 headers={"Authorization": f"Bearer {token}"},
             )
-            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback
+            with urllib.request.urlopen(req, timeout=30) as resp:
                 bodies.append(resp.read())
         if bodies[0] != bodies[1]:
             problems.append(path)
@@ -533,6 +567,10 @@ class Context:
     out_dir: Path
     db_pid: int | None = None
     servers: list[Server] = field(default_factory=list)
+    maintainer_email: str = ""
+
+    def token(self) -> str:
+        return sign_in(self.ports["ours"], self.maintainer_email, seeder.PASSWORD)
 
 
 def start_servers(ctx: Context, url: str) -> None:
@@ -549,11 +587,11 @@ def start_servers(ctx: Context, url: str) -> None:
     ctx.servers[1].wait_ready(f"http://127.0.0.1:{ctx.ports['baseline']}/healthz")
 
 
-def measure(ctx: Context, sc: Scenario, who: str, issues: int, maintainer: int) -> Measure:
+def measure(ctx: Context, sc: Scenario, who: str, issues: int) -> Measure:
     """Warm up, then measure one app on one scenario; both start from the same state."""
     args = ctx.args
     load = (args.connections, args.threads)
-    token = mint_token(ctx.secret, maintainer)  # tokens live 15 minutes: a fresh one each time
+    token = ctx.token()  # access tokens live 15 minutes: a fresh sign-in for every run
     warm_args, run_args = sc.args, sc.args
     if sc.name == "transition":
         pool = int(sc.args[1])
@@ -577,7 +615,7 @@ def measure(ctx: Context, sc: Scenario, who: str, issues: int, maintainer: int) 
     return result
 
 
-def run_size(ctx: Context, issues: int, maintainer: int) -> list[dict[str, Any]]:
+def run_size(ctx: Context, issues: int) -> list[dict[str, Any]]:
     only = {s.strip() for s in ctx.args.only.split(",") if s.strip()}
     rows: list[dict[str, Any]] = []
     for index, sc in enumerate(scenarios(issues)):
@@ -587,7 +625,7 @@ def run_size(ctx: Context, issues: int, maintainer: int) -> list[dict[str, Any]]
         row: dict[str, Any] = {"scenario": sc.name, "what": sc.what}
         # Alternate who goes first, so neither always meets the warmer (or busier) machine.
         for who in ("ours", "baseline") if index % 2 == 0 else ("baseline", "ours"):
-            m = measure(ctx, sc, who, issues, maintainer)
+            m = measure(ctx, sc, who, issues)
             row[who] = asdict(m)
             print(f"{who} {m.requests_per_s:.0f}/s p99 {m.p99_ms:.0f} ms  ", end="", flush=True)
         print()
@@ -639,12 +677,13 @@ def main(argv: list[str] | None = None) -> int:
                 summary = seeder.seed(ctx.conninfo, issues, quiet=True)
                 print(f"  {json.dumps(summary)}", flush=True)
                 maintainer = int(summary["roles"]["MAINTAINER"])  # type: ignore[index]
+                ctx.maintainer_email = f"maintainer{maintainer}@example.com"
                 if not ctx.servers:
                     start_servers(ctx, url)
-                mismatched = compare_shapes(ports, mint_token(ctx.secret, maintainer))
+                mismatched = compare_shapes(ports, ctx.token())
                 if mismatched:
                     print(f"  JSON differs between the API and the baseline for {mismatched}")
-                rows = run_size(ctx, issues, maintainer)
+                rows = run_size(ctx, issues)
                 report["sizes"][str(issues)] = {
                     "seed": summary,
                     "json_mismatch": mismatched,
