@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,7 +71,7 @@ class Scenario:
 
 
 def scenarios(issues: int) -> list[Scenario]:
-    search = [f"/api/issues?q={urllib.request.quote(t)}" for t in SEARCH_TERMS]
+    search = [f"/api/issues?q={urllib.parse.quote(t)}" for t in SEARCH_TERMS]
     return [
         Scenario("list first page", "GET /api/issues (25 newest)", ["get", "/api/issues"]),
         Scenario("list with filters", "6 filter sets rotated", ["get", *FILTERED_PATHS]),
@@ -248,7 +249,7 @@ def database() -> Iterator[tuple[str, int | None]]:
 def libpq(url: str) -> str:
     from tracker.localdb import to_libpq
 
-    return to_libpq(url)
+    return str(to_libpq(url))
 
 
 class Server:
@@ -292,7 +293,7 @@ class Server:
 def free_port() -> int:
     from tracker.localdb import free_port as _free
 
-    return _free()
+    return int(_free())
 
 
 # ---- load ---------------------------------------------------------------------------------

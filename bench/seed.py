@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
+from typing import Any
 
 import psycopg
 
@@ -179,7 +180,7 @@ def _catalog(rng: random.Random) -> Catalog:
     return Catalog(descriptions, bodies, reporters + maintainers + [admin], maintainers)
 
 
-def _copy(cur: psycopg.Cursor[object], table: str, columns: Sequence[str], rows: object) -> int:
+def _copy(cur: psycopg.Cursor[Any], table: str, columns: Sequence[str], rows: object) -> int:
     n = 0
     with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:  # type: ignore[attr-defined]
@@ -188,7 +189,7 @@ def _copy(cur: psycopg.Cursor[object], table: str, columns: Sequence[str], rows:
     return n
 
 
-def seed_users(conn: psycopg.Connection[object]) -> dict[str, int]:
+def seed_users(conn: psycopg.Connection[Any]) -> dict[str, int]:
     """~200 users, once; returns the id of one user per role (for tokens)."""
     if conn.execute("SELECT count(*) FROM users").fetchone() != (0,):
         rows = conn.execute("SELECT DISTINCT ON (role) role, id FROM users ORDER BY role, id")
@@ -311,7 +312,7 @@ COMMENT_COLUMNS = (
 BIG_TABLES = ("issues", "issue_tags", "comments", "issue_events")
 
 
-def _skip_fk_triggers(cur: psycopg.Cursor[object]) -> None:
+def _skip_fk_triggers(cur: psycopg.Cursor[Any]) -> None:
     """Skip the per-row foreign-key checks (most of COPY's time) when we may: every reference
     is made here from ids that exist. Needs a superuser; otherwise the checks simply run."""
     try:
@@ -321,7 +322,7 @@ def _skip_fk_triggers(cur: psycopg.Cursor[object]) -> None:
         pass
 
 
-def _drop_indexes(cur: psycopg.Cursor[object]) -> list[str]:
+def _drop_indexes(cur: psycopg.Cursor[Any]) -> list[str]:
     """Drop the non-unique secondary indexes of the big tables; their definitions to rebuild."""
     rows = cur.execute(
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
