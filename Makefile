@@ -64,7 +64,7 @@ compose-check: ## Validate deploy/compose.yaml
 
 test: lint typecheck web-check test-backend $(WEB_BUILD) test-e2e compose-check ## Every check: lint, types, tests, build, browser tests
 
-bench: setup ## Load benchmarks against a raw baseline (see bench/README.md)
+bench: $(PY_STAMP) ## Load benchmarks against a raw baseline at 10,000 and 100,000 issues (bench/README.md)
 	$(BIN)/python bench/run.py
 
 clean: ## Remove build output and caches (keeps .data)
