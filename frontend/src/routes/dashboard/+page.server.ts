@@ -2,22 +2,21 @@ import { api, type Schemas } from '$lib/server/api';
 import type { PageServerLoad } from './$types';
 import { DEFAULT_RANGE, RANGES } from './ranges';
 
-// The web server keeps the access token in this httpOnly cookie and forwards it as a Bearer token.
-const ACCESS_COOKIE = 'tracker_access';
-
 export type DashboardData =
 	| { state: 'signed-out'; days: number }
 	| { state: 'error'; days: number; message: string }
 	| { state: 'ok'; days: number; summary: Schemas['StatsSummary']; daily: Schemas['DailyStats'] };
 
-export const load: PageServerLoad = async ({ fetch, cookies, url, depends, setHeaders }) => {
+// hooks.server.ts resolves the session (refreshing the access token when needed) and sends
+// signed-out visitors to sign in; the token stays on the server.
+export const load: PageServerLoad = async ({ fetch, locals, url, depends, setHeaders }) => {
 	depends('app:stats');
 	setHeaders({ 'cache-control': 'private, no-store' });
 	const requested = Number(url.searchParams.get('days'));
 	const days = (RANGES as readonly number[]).includes(requested) ? requested : DEFAULT_RANGE;
 
-	const token = cookies.get(ACCESS_COOKIE);
-	if (!token) return { state: 'signed-out', days } satisfies DashboardData;
+	const token = locals.accessToken;
+	if (!locals.user || !token) return { state: 'signed-out', days } satisfies DashboardData;
 
 	const client = api(fetch, { accessToken: token });
 	try {
