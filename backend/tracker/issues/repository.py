@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import (
     REAL,
     ColumnElement,
+    Integer,
     Select,
+    String,
     and_,
     bindparam,
     cast,
     delete,
-    exists,
     func,
     literal,
     literal_column,
@@ -107,30 +108,66 @@ class ListFilter:
     # The caller's own id when they may only see what they reported (REPORTER).
     scope_reporter_id: int | None = None
 
-    def where(self, tsquery: ColumnElement[Any] | None) -> list[ColumnElement[bool]]:
-        out: list[ColumnElement[bool]] = []
-        if self.scope_reporter_id is not None:
-            out.append(Issue.reporter_id == self.scope_reporter_id)
-        if self.statuses:
-            out.append(Issue.status.in_(list(self.statuses)))
-        if self.severities:
-            out.append(Issue.severity.in_(list(self.severities)))
-        for name in self.tags:
-            out.append(
-                exists()
-                .where(issue_tags.c.issue_id == Issue.id)
-                .where(issue_tags.c.tag_id == Tag.id)
-                .where(func.lower(Tag.name) == name.lower())
-            )
-        if tsquery is not None:
-            out.append(Issue.search.bool_op("@@")(tsquery))
-        if self.unassigned:
-            out.append(Issue.assignee_id.is_(None))
-        elif self.assignee_id is not None:
-            out.append(Issue.assignee_id == self.assignee_id)
-        if self.reporter_id is not None:
-            out.append(Issue.reporter_id == self.reporter_id)
+    def shape(self) -> tuple[Any, ...]:
+        """What decides the statement's SQL text (not its parameter values)."""
+        return (
+            self.scope_reporter_id is not None,
+            bool(self.statuses),
+            bool(self.severities),
+            len(self.tags),
+            self.text is not None,
+            self.unassigned,
+            self.assignee_id is not None,
+            self.reporter_id is not None,
+        )
+
+    def params(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "scope_reporter_id": self.scope_reporter_id,
+            "statuses": list(self.statuses),
+            "severities": list(self.severities),
+            "q": self.text,
+            "assignee_id": self.assignee_id,
+            "reporter_id": self.reporter_id,
+        }
+        for i, name in enumerate(self.tags):
+            out[f"tag_{i}"] = name.lower()
         return out
+
+
+def _conditions(
+    scoped: bool,
+    statuses: bool,
+    severities: bool,
+    tag_count: int,
+    text: bool,
+    unassigned: bool,
+    assignee: bool,
+    reporter: bool,
+) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if scoped:
+        out.append(Issue.reporter_id == bindparam("scope_reporter_id"))
+    if statuses:
+        out.append(Issue.status.in_(bindparam("statuses", expanding=True)))
+    if severities:
+        out.append(Issue.severity.in_(bindparam("severities", expanding=True)))
+    for i in range(tag_count):
+        # The tag's id is looked up once (the unique lower(name) index), then its issues through
+        # the (tag_id) index, instead of joining tags for every candidate issue.
+        tag_id = (
+            select(Tag.id).where(func.lower(Tag.name) == bindparam(f"tag_{i}")).scalar_subquery()
+        )
+        out.append(Issue.id.in_(select(issue_tags.c.issue_id).where(issue_tags.c.tag_id == tag_id)))
+    if text:
+        out.append(Issue.search.bool_op("@@")(_TSQUERY))
+    if unassigned:
+        out.append(Issue.assignee_id.is_(None))
+    elif assignee:
+        out.append(Issue.assignee_id == bindparam("assignee_id"))
+    if reporter:
+        out.append(Issue.reporter_id == bindparam("reporter_id"))
+    return out
 
 
 SORT_KEYS: dict[str, Any] = {
@@ -138,6 +175,63 @@ SORT_KEYS: dict[str, Any] = {
     "updated": Issue.updated_at,
     "severity": Issue.severity_rank,
 }
+
+_TSQUERY = func.websearch_to_tsquery("english", bindparam("q", type_=String))
+
+# Every list statement is built once per shape (which filters are present, the sort, whether a
+# cursor is given) and reused with new parameters: building and cache-keying a statement this
+# size costs more CPU than PostgreSQL spends running it. There are a few hundred shapes at most.
+_LIST_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+def _list_statement(shape: tuple[Any, ...], sort: str, has_cursor: bool) -> Select[Any]:
+    text = bool(shape[4])
+    descending = sort.startswith("-") or sort == "rank"
+    if sort == "rank":
+        key: ColumnElement[Any] = func.ts_rank(Issue.search, _TSQUERY)
+    else:
+        key = SORT_KEYS[sort.lstrip("-")]
+
+    conditions = _conditions(*shape)
+    if has_cursor:
+        bound: ColumnElement[Any] = (
+            cast(bindparam("cursor_key"), REAL)
+            if sort == "rank"
+            else bindparam("cursor_key", type_=key.type)
+        )
+        pair = tuple_(key, Issue.id)
+        after = tuple_(bound, bindparam("cursor_id", type_=Integer))
+        conditions.append(pair < after if descending else pair > after)
+
+    # The page is chosen first on the narrow index path; names, tags, counts and snippets are
+    # computed only for the rows that make it onto the page.
+    order = (key.desc(), Issue.id.desc()) if descending else (key.asc(), Issue.id.asc())
+    page = (
+        select(Issue.id.label("page_id"), key.label("sort_key"))
+        .where(and_(True, *conditions))
+        .order_by(*order)
+        .limit(bindparam("limit", type_=Integer))
+        .subquery("page")
+    )
+    columns = _summary_columns()
+    if text:
+        columns.append(
+            func.ts_headline(
+                "english",
+                func.coalesce(func.nullif(Issue.description, ""), Issue.title),
+                _TSQUERY,
+                HEADLINE_OPTIONS,
+            ).label("snippet")
+        )
+    columns.append(page.c.sort_key)
+    outer_order = (
+        (page.c.sort_key.desc(), page.c.page_id.desc())
+        if descending
+        else (page.c.sort_key.asc(), page.c.page_id.asc())
+    )
+    return _with_people(select(*columns).join(page, page.c.page_id == Issue.id)).order_by(
+        *outer_order
+    )
 
 
 async def list_page(
@@ -153,61 +247,25 @@ async def list_page(
     `sort` is one of SORTS, or "rank" (text relevance, only with a text query). Returns the rows
     and the name of the column holding each row's sort key.
     """
-    tsquery = func.websearch_to_tsquery("english", flt.text) if flt.text else None
-    descending = sort.startswith("-") or sort == "rank"
     if sort == "rank":
-        assert tsquery is not None
-        key: ColumnElement[Any] = func.ts_rank(Issue.search, tsquery)
-    else:
-        key = SORT_KEYS[sort.lstrip("-")]
-
-    conditions = flt.where(tsquery)
+        assert flt.text is not None
+    shape = flt.shape()
+    cache_key = (*shape, sort, cursor is not None)
+    stmt = _LIST_STATEMENTS.get(cache_key)
+    if stmt is None:
+        stmt = _LIST_STATEMENTS.setdefault(
+            cache_key, _list_statement(shape, sort, cursor is not None)
+        )
+    params = flt.params()
+    params["limit"] = limit + 1
     if cursor is not None:
-        bound: ColumnElement[Any] = (
-            cast(bindparam("cursor_key", cursor.key), REAL)
-            if sort == "rank"
-            else bindparam("cursor_key", cursor.key, type_=key.type)
-        )
-        pair = tuple_(key, Issue.id)
-        after = tuple_(bound, literal(cursor.id))
-        conditions.append(pair < after if descending else pair > after)
-
-    # The page is chosen first on the narrow index path; names, tags, counts and snippets are
-    # computed only for the rows that make it onto the page.
-    order = (key.desc(), Issue.id.desc()) if descending else (key.asc(), Issue.id.asc())
-    page = (
-        select(Issue.id.label("page_id"), key.label("sort_key"))
-        .where(and_(True, *conditions))
-        .order_by(*order)
-        .limit(limit + 1)
-        .subquery("page")
-    )
-    columns = _summary_columns()
-    if tsquery is not None:
-        columns.append(
-            func.ts_headline(
-                "english",
-                func.coalesce(func.nullif(Issue.description, ""), Issue.title),
-                tsquery,
-                HEADLINE_OPTIONS,
-            ).label("snippet")
-        )
-    columns.append(page.c.sort_key)
-    outer_order = (
-        (page.c.sort_key.desc(), page.c.page_id.desc())
-        if descending
-        else (page.c.sort_key.asc(), page.c.page_id.asc())
-    )
-    stmt = _with_people(select(*columns).join(page, page.c.page_id == Issue.id)).order_by(
-        *outer_order
-    )
-    rows = list((await session.execute(stmt)).mappings())
+        params["cursor_key"] = cursor.key
+        params["cursor_id"] = cursor.id
+    rows = list((await session.execute(stmt, params)).mappings())
     return rows, "sort_key"
 
 
-async def get_detail(
-    session: AsyncSession, issue_id: int, scope_reporter_id: int | None
-) -> RowMapping | None:
+def _detail_statement(scoped: bool) -> Select[Any]:
     attachment_count = (
         select(func.count())
         .select_from(Attachment)
@@ -220,11 +278,22 @@ async def get_detail(
             Issue.description,
             Issue.description_html,
             attachment_count.label("attachment_count"),
-        ).where(Issue.id == issue_id)
+        ).where(Issue.id == bindparam("issue_id", type_=Integer))
     )
-    if scope_reporter_id is not None:
-        stmt = stmt.where(Issue.reporter_id == scope_reporter_id)
-    row: RowMapping | None = (await session.execute(stmt)).mappings().one_or_none()
+    if scoped:
+        stmt = stmt.where(Issue.reporter_id == bindparam("scope_reporter_id", type_=Integer))
+    return stmt
+
+
+_DETAIL = {scoped: _detail_statement(scoped) for scoped in (False, True)}
+
+
+async def get_detail(
+    session: AsyncSession, issue_id: int, scope_reporter_id: int | None
+) -> RowMapping | None:
+    stmt = _DETAIL[scope_reporter_id is not None]
+    params = {"issue_id": issue_id, "scope_reporter_id": scope_reporter_id}
+    row: RowMapping | None = (await session.execute(stmt, params)).mappings().one_or_none()
     return row
 
 
@@ -307,18 +376,22 @@ async def tag_names(session: AsyncSession, issue_id: int) -> list[str]:
     return list((await session.execute(stmt)).scalars())
 
 
-async def set_issue_tags(session: AsyncSession, issue_id: int, tag_ids: Sequence[int]) -> None:
-    await session.execute(
-        delete(issue_tags).where(
-            issue_tags.c.issue_id == issue_id, issue_tags.c.tag_id.not_in(list(tag_ids))
-        )
-    )
+async def add_issue_tags(session: AsyncSession, issue_id: int, tag_ids: Sequence[int]) -> None:
     if tag_ids:
         await session.execute(
             insert(issue_tags)
             .values([{"issue_id": issue_id, "tag_id": t} for t in tag_ids])
             .on_conflict_do_nothing()
         )
+
+
+async def set_issue_tags(session: AsyncSession, issue_id: int, tag_ids: Sequence[int]) -> None:
+    await session.execute(
+        delete(issue_tags).where(
+            issue_tags.c.issue_id == issue_id, issue_tags.c.tag_id.not_in(list(tag_ids))
+        )
+    )
+    await add_issue_tags(session, issue_id, tag_ids)
 
 
 async def users_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, RowMapping]:
