@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    REAL,
     ColumnElement,
     Integer,
     Select,
@@ -23,12 +22,14 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, aggregate_order_by, insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Subquery
 
 from tracker.attachments.models import Attachment
 from tracker.comments.models import Comment
@@ -170,6 +171,15 @@ def _conditions(
     return out
 
 
+def _headline() -> ColumnElement[str]:
+    return func.ts_headline(
+        "english",
+        func.coalesce(func.nullif(Issue.description, ""), Issue.title),
+        _TSQUERY,
+        HEADLINE_OPTIONS,
+    )
+
+
 SORT_KEYS: dict[str, Any] = {
     "created": Issue.created_at,
     "updated": Issue.updated_at,
@@ -184,21 +194,77 @@ _TSQUERY = func.websearch_to_tsquery("english", bindparam("q", type_=String))
 _LIST_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
 
 
+# Relevance ranks at most this many matches: the newest ones (docs/adr/0011).
+RANKED_CANDIDATES = 1000
+
+
+def _ranked_page(shape: tuple[Any, ...], has_cursor: bool) -> Subquery:
+    """Relevance order over a bounded candidate set (docs/adr/0011-bounded-search-ranking.md).
+
+    The newest RANKED_CANDIDATES matches (found through the GIN index, ordered by the cheap
+    created_at key) come first, ordered by ts_rank; every older match follows, newest first, so
+    paging still reaches every match. One float8 key orders both tiers: the rank (>= 0) in the
+    first, the creation time (shifted below zero) in the second.
+    """
+    conditions = _conditions(*shape)
+    limit = bindparam("limit", type_=Integer)
+    candidates = (
+        select(Issue.id, Issue.search, Issue.created_at)
+        .where(and_(True, *conditions))
+        .order_by(Issue.created_at.desc(), Issue.id.desc())
+        .limit(RANKED_CANDIDATES)
+        .cte("candidates")
+    )
+    rank = cast(func.ts_rank(candidates.c.search, _TSQUERY), DOUBLE_PRECISION)
+    ranked = select(candidates.c.id.label("page_id"), rank.label("sort_key"))
+    oldest = select(candidates.c.created_at, candidates.c.id).order_by(
+        candidates.c.created_at.asc(), candidates.c.id.asc()
+    )
+    # Microseconds since 1970 minus 9e15: negative, rising with created_at, and an integer below
+    # 2**53, so float8 holds it exactly and it orders exactly as (created_at, id) does.
+    age = cast(
+        func.extract("epoch", Issue.created_at) * literal_column("1000000")
+        - literal_column("9000000000000000"),
+        DOUBLE_PRECISION,
+    )
+    older = select(Issue.id.label("page_id"), age.label("sort_key")).where(
+        and_(True, *_conditions(*shape)),
+        tuple_(Issue.created_at, Issue.id)
+        < tuple_(
+            oldest.with_only_columns(candidates.c.created_at).limit(1).scalar_subquery(),
+            oldest.with_only_columns(candidates.c.id).limit(1).scalar_subquery(),
+        ),
+    )
+    if has_cursor:
+        key = bindparam("cursor_key", type_=DOUBLE_PRECISION)
+        after = tuple_(key, bindparam("cursor_id", type_=Integer))
+        ranked = ranked.where(tuple_(rank, candidates.c.id) < after)
+        older = older.where(tuple_(age, Issue.id) < after)
+    first = ranked.order_by(rank.desc(), candidates.c.id.desc()).limit(limit).subquery("ranked")
+    rest = older.order_by(Issue.created_at.desc(), Issue.id.desc()).limit(limit).subquery("older")
+    return union_all(select(*first.c), select(*rest.c)).subquery("page")
+
+
 def _list_statement(shape: tuple[Any, ...], sort: str, has_cursor: bool) -> Select[Any]:
     text = bool(shape[4])
-    descending = sort.startswith("-") or sort == "rank"
     if sort == "rank":
-        key: ColumnElement[Any] = func.ts_rank(Issue.search, _TSQUERY)
-    else:
-        key = SORT_KEYS[sort.lstrip("-")]
+        ranked_page = _ranked_page(shape, has_cursor)
+        columns = [
+            *_summary_columns(),
+            _headline().label("snippet"),
+            ranked_page.c.sort_key,
+        ]
+        return (
+            _with_people(select(*columns).join(ranked_page, ranked_page.c.page_id == Issue.id))
+            .order_by(ranked_page.c.sort_key.desc(), ranked_page.c.page_id.desc())
+            .limit(bindparam("limit", type_=Integer))
+        )
+    descending = sort.startswith("-")
+    key: ColumnElement[Any] = SORT_KEYS[sort.lstrip("-")]
 
     conditions = _conditions(*shape)
     if has_cursor:
-        bound: ColumnElement[Any] = (
-            cast(bindparam("cursor_key"), REAL)
-            if sort == "rank"
-            else bindparam("cursor_key", type_=key.type)
-        )
+        bound = bindparam("cursor_key", type_=key.type)
         pair = tuple_(key, Issue.id)
         after = tuple_(bound, bindparam("cursor_id", type_=Integer))
         conditions.append(pair < after if descending else pair > after)
@@ -215,14 +281,7 @@ def _list_statement(shape: tuple[Any, ...], sort: str, has_cursor: bool) -> Sele
     )
     columns = _summary_columns()
     if text:
-        columns.append(
-            func.ts_headline(
-                "english",
-                func.coalesce(func.nullif(Issue.description, ""), Issue.title),
-                _TSQUERY,
-                HEADLINE_OPTIONS,
-            ).label("snippet")
-        )
+        columns.append(_headline().label("snippet"))
     columns.append(page.c.sort_key)
     outer_order = (
         (page.c.sort_key.desc(), page.c.page_id.desc())
