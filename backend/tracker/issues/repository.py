@@ -356,31 +356,34 @@ async def get_detail(
     return row
 
 
-async def lock_for_update(session: AsyncSession, issue_id: int) -> RowMapping | None:
-    stmt = (
-        select(
-            Issue.id,
-            Issue.title,
-            Issue.description,
-            Issue.severity,
-            Issue.status,
-            Issue.reporter_id,
-            Issue.assignee_id,
-            Issue.version,
-        )
-        .where(Issue.id == issue_id)
-        .with_for_update()
+_LOCK_FOR_UPDATE = (
+    select(
+        Issue.id,
+        Issue.title,
+        Issue.description,
+        Issue.severity,
+        Issue.status,
+        Issue.reporter_id,
+        Issue.assignee_id,
+        Issue.version,
     )
-    return (await session.execute(stmt)).mappings().one_or_none()
+    .where(Issue.id == bindparam("issue_id", type_=Integer))
+    .with_for_update()
+)
+
+
+async def lock_for_update(session: AsyncSession, issue_id: int) -> RowMapping | None:
+    result = await session.execute(_LOCK_FOR_UPDATE, {"issue_id": issue_id})
+    return result.mappings().one_or_none()
+
+
+_INSERT_ISSUE = insert(Issue).returning(
+    Issue.id, Issue.status, Issue.version, Issue.created_at, Issue.updated_at
+)
 
 
 async def insert_issue(session: AsyncSession, values: dict[str, Any]) -> RowMapping:
-    stmt = (
-        insert(Issue)
-        .values(**values)
-        .returning(Issue.id, Issue.status, Issue.version, Issue.created_at, Issue.updated_at)
-    )
-    return (await session.execute(stmt)).mappings().one()
+    return (await session.execute(_INSERT_ISSUE, values)).mappings().one()
 
 
 async def update_issue(
@@ -392,6 +395,9 @@ async def update_issue(
         .where(Issue.id == issue_id, Issue.version == version)
         .values(**values, version=Issue.version + 1, updated_at=func.now())
         .returning(Issue.version)
+        # No Issue objects live in the session on this path: skip evaluating the criteria
+        # against the identity map.
+        .execution_options(synchronize_session=False)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
@@ -411,18 +417,32 @@ async def existing_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:
     return set(await session.scalars(select(Issue.id).where(Issue.id.in_(ids))))
 
 
+_TAG_IDS = select(Tag.id, func.lower(Tag.name)).where(
+    func.lower(Tag.name).in_(bindparam("names", expanding=True))
+)
+
+
 async def ensure_tags(session: AsyncSession, names: Sequence[str]) -> list[int]:
     """Ids of the tags with these names (case-insensitive), creating the missing ones."""
     if not names:
         return []
-    await session.execute(
-        insert(Tag)
-        .values([{"name": n} for n in names])
-        .on_conflict_do_nothing(index_elements=[func.lower(Tag.name)])
-    )
-    lowered = [n.lower() for n in names]
-    rows = await session.execute(select(Tag.id).where(func.lower(Tag.name).in_(lowered)))
-    return [r for (r,) in rows]
+    lowered = sorted({n.lower() for n in names})
+    found: dict[str, int] = {
+        name: tag_id for tag_id, name in await session.execute(_TAG_IDS, {"names": lowered})
+    }
+    missing = [n for n in names if n.lower() not in found]
+    if missing:
+        # Usually every tag exists already: only then is there something to insert (and a
+        # concurrent request may have created it meanwhile, hence DO NOTHING and re-reading).
+        await session.execute(
+            insert(Tag)
+            .values([{"name": n} for n in missing])
+            .on_conflict_do_nothing(index_elements=[func.lower(Tag.name)])
+        )
+        found = {
+            name: tag_id for tag_id, name in await session.execute(_TAG_IDS, {"names": lowered})
+        }
+    return list(found.values())
 
 
 async def tag_names(session: AsyncSession, issue_id: int) -> list[str]:
