@@ -27,8 +27,9 @@ _ACCESS_CHECK = select(
     *USER_COLUMNS,
     exists()
     .where(
-        RefreshToken.family_id == bindparam("family_id", type_=RefreshToken.family_id.type),
-        RefreshToken.revoked_at.is_not(None),
+        RefreshToken.__table__.c.family_id
+        == bindparam("family_id", type_=RefreshToken.__table__.c.family_id.type),
+        RefreshToken.__table__.c.revoked_at.is_not(None),
     )
     .label("session_revoked"),
 ).where(User.__table__.c.id == bindparam("user_id"))

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Table,
     and_,
     bindparam,
     cast,
@@ -28,7 +29,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, aggregate_order_by, insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Subquery
 
 from tracker.attachments.models import Attachment
@@ -37,8 +37,16 @@ from tracker.issues.cursor import Cursor
 from tracker.issues.models import Issue, IssueEvent, Severity, Status, Tag, issue_tags
 from tracker.users.models import Role, User
 
-Reporter = aliased(User, name="reporter")
-Assignee = aliased(User, name="assignee")
+# The hot statements are Core (table columns, not ORM attributes): the ORM's compile and
+# row-loading steps cost more CPU than these queries take in PostgreSQL.
+_issues_table = Issue.__table__
+assert isinstance(_issues_table, Table)
+_i = _issues_table.c
+_t = Tag.__table__.c
+_c = Comment.__table__.c
+_a = Attachment.__table__.c
+_reporter = User.__table__.alias("reporter")
+_assignee = User.__table__.alias("assignee")
 
 # Matches are delimited by control characters that cannot come from the stored text's markup,
 # so the snippet can be HTML-escaped as a whole and only then given its <mark> tags.
@@ -53,11 +61,11 @@ def _tags_of(issue_id: Any) -> ColumnElement[list[str]]:
     return (
         select(
             func.coalesce(
-                func.array_agg(aggregate_order_by(Tag.name, Tag.name)),
+                func.array_agg(aggregate_order_by(_t.name, _t.name)),
                 literal_column("'{}'::varchar[]"),
             )
         )
-        .select_from(issue_tags.join(Tag, Tag.id == issue_tags.c.tag_id))
+        .select_from(issue_tags.join(Tag.__table__, _t.id == issue_tags.c.tag_id))
         .where(issue_tags.c.issue_id == issue_id)
         .scalar_subquery()
     )
@@ -66,34 +74,34 @@ def _tags_of(issue_id: Any) -> ColumnElement[list[str]]:
 def _comment_count(issue_id: Any) -> ColumnElement[int]:
     return (
         select(func.count())
-        .select_from(Comment)
-        .where(Comment.issue_id == issue_id)
+        .select_from(Comment.__table__)
+        .where(_c.issue_id == issue_id)
         .scalar_subquery()
     )
 
 
 def _summary_columns() -> list[Any]:
     return [
-        Issue.id,
-        Issue.title,
-        Issue.status,
-        Issue.severity,
-        Issue.version,
-        Issue.created_at,
-        Issue.updated_at,
-        Issue.resolved_at,
-        Issue.reporter_id,
-        Reporter.full_name.label("reporter_name"),
-        Issue.assignee_id,
-        Assignee.full_name.label("assignee_name"),
-        _tags_of(Issue.id).label("tags"),
-        _comment_count(Issue.id).label("comment_count"),
+        _i.id,
+        _i.title,
+        _i.status,
+        _i.severity,
+        _i.version,
+        _i.created_at,
+        _i.updated_at,
+        _i.resolved_at,
+        _i.reporter_id,
+        _reporter.c.full_name.label("reporter_name"),
+        _i.assignee_id,
+        _assignee.c.full_name.label("assignee_name"),
+        _tags_of(_i.id).label("tags"),
+        _comment_count(_i.id).label("comment_count"),
     ]
 
 
 def _with_people(stmt: Select[Any]) -> Select[Any]:
-    return stmt.join(Reporter, Reporter.id == Issue.reporter_id).outerjoin(
-        Assignee, Assignee.id == Issue.assignee_id
+    return stmt.join(_reporter, _reporter.c.id == _i.reporter_id).outerjoin(
+        _assignee, _assignee.c.id == _i.assignee_id
     )
 
 
@@ -148,42 +156,40 @@ def _conditions(
 ) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if scoped:
-        out.append(Issue.reporter_id == bindparam("scope_reporter_id"))
+        out.append(_i.reporter_id == bindparam("scope_reporter_id"))
     if statuses:
-        out.append(Issue.status.in_(bindparam("statuses", expanding=True)))
+        out.append(_i.status.in_(bindparam("statuses", expanding=True)))
     if severities:
-        out.append(Issue.severity.in_(bindparam("severities", expanding=True)))
+        out.append(_i.severity.in_(bindparam("severities", expanding=True)))
     for i in range(tag_count):
         # The tag's id is looked up once (the unique lower(name) index), then its issues through
         # the (tag_id) index, instead of joining tags for every candidate issue.
-        tag_id = (
-            select(Tag.id).where(func.lower(Tag.name) == bindparam(f"tag_{i}")).scalar_subquery()
-        )
-        out.append(Issue.id.in_(select(issue_tags.c.issue_id).where(issue_tags.c.tag_id == tag_id)))
+        tag_id = select(_t.id).where(func.lower(_t.name) == bindparam(f"tag_{i}")).scalar_subquery()
+        out.append(_i.id.in_(select(issue_tags.c.issue_id).where(issue_tags.c.tag_id == tag_id)))
     if text:
-        out.append(Issue.search.bool_op("@@")(_TSQUERY))
+        out.append(_i.search.bool_op("@@")(_TSQUERY))
     if unassigned:
-        out.append(Issue.assignee_id.is_(None))
+        out.append(_i.assignee_id.is_(None))
     elif assignee:
-        out.append(Issue.assignee_id == bindparam("assignee_id"))
+        out.append(_i.assignee_id == bindparam("assignee_id"))
     if reporter:
-        out.append(Issue.reporter_id == bindparam("reporter_id"))
+        out.append(_i.reporter_id == bindparam("reporter_id"))
     return out
 
 
 def _headline() -> ColumnElement[str]:
     return func.ts_headline(
         "english",
-        func.coalesce(func.nullif(Issue.description, ""), Issue.title),
+        func.coalesce(func.nullif(_i.description, ""), _i.title),
         _TSQUERY,
         HEADLINE_OPTIONS,
     )
 
 
 SORT_KEYS: dict[str, Any] = {
-    "created": Issue.created_at,
-    "updated": Issue.updated_at,
-    "severity": Issue.severity_rank,
+    "created": _i.created_at,
+    "updated": _i.updated_at,
+    "severity": _i.severity_rank,
 }
 
 _TSQUERY = func.websearch_to_tsquery("english", bindparam("q", type_=String))
@@ -209,9 +215,9 @@ def _ranked_page(shape: tuple[Any, ...], has_cursor: bool) -> Subquery:
     conditions = _conditions(*shape)
     limit = bindparam("limit", type_=Integer)
     candidates = (
-        select(Issue.id, Issue.search, Issue.created_at)
+        select(_i.id, _i.search, _i.created_at)
         .where(and_(True, *conditions))
-        .order_by(Issue.created_at.desc(), Issue.id.desc())
+        .order_by(_i.created_at.desc(), _i.id.desc())
         .limit(RANKED_CANDIDATES)
         .cte("candidates")
     )
@@ -223,13 +229,13 @@ def _ranked_page(shape: tuple[Any, ...], has_cursor: bool) -> Subquery:
     # Microseconds since 1970 minus 9e15: negative, rising with created_at, and an integer below
     # 2**53, so float8 holds it exactly and it orders exactly as (created_at, id) does.
     age = cast(
-        func.extract("epoch", Issue.created_at) * literal_column("1000000")
+        func.extract("epoch", _i.created_at) * literal_column("1000000")
         - literal_column("9000000000000000"),
         DOUBLE_PRECISION,
     )
-    older = select(Issue.id.label("page_id"), age.label("sort_key")).where(
+    older = select(_i.id.label("page_id"), age.label("sort_key")).where(
         and_(True, *_conditions(*shape)),
-        tuple_(Issue.created_at, Issue.id)
+        tuple_(_i.created_at, _i.id)
         < tuple_(
             oldest.with_only_columns(candidates.c.created_at).limit(1).scalar_subquery(),
             oldest.with_only_columns(candidates.c.id).limit(1).scalar_subquery(),
@@ -239,9 +245,9 @@ def _ranked_page(shape: tuple[Any, ...], has_cursor: bool) -> Subquery:
         key = bindparam("cursor_key", type_=DOUBLE_PRECISION)
         after = tuple_(key, bindparam("cursor_id", type_=Integer))
         ranked = ranked.where(tuple_(rank, candidates.c.id) < after)
-        older = older.where(tuple_(age, Issue.id) < after)
+        older = older.where(tuple_(age, _i.id) < after)
     first = ranked.order_by(rank.desc(), candidates.c.id.desc()).limit(limit).subquery("ranked")
-    rest = older.order_by(Issue.created_at.desc(), Issue.id.desc()).limit(limit).subquery("older")
+    rest = older.order_by(_i.created_at.desc(), _i.id.desc()).limit(limit).subquery("older")
     return union_all(select(*first.c), select(*rest.c)).subquery("page")
 
 
@@ -255,7 +261,7 @@ def _list_statement(shape: tuple[Any, ...], sort: str, has_cursor: bool) -> Sele
             ranked_page.c.sort_key,
         ]
         return (
-            _with_people(select(*columns).join(ranked_page, ranked_page.c.page_id == Issue.id))
+            _with_people(select(*columns).join(ranked_page, ranked_page.c.page_id == _i.id))
             .order_by(ranked_page.c.sort_key.desc(), ranked_page.c.page_id.desc())
             .limit(bindparam("limit", type_=Integer))
         )
@@ -265,15 +271,15 @@ def _list_statement(shape: tuple[Any, ...], sort: str, has_cursor: bool) -> Sele
     conditions = _conditions(*shape)
     if has_cursor:
         bound = bindparam("cursor_key", type_=key.type)
-        pair = tuple_(key, Issue.id)
+        pair = tuple_(key, _i.id)
         after = tuple_(bound, bindparam("cursor_id", type_=Integer))
         conditions.append(pair < after if descending else pair > after)
 
     # The page is chosen first on the narrow index path; names, tags, counts and snippets are
     # computed only for the rows that make it onto the page.
-    order = (key.desc(), Issue.id.desc()) if descending else (key.asc(), Issue.id.asc())
+    order = (key.desc(), _i.id.desc()) if descending else (key.asc(), _i.id.asc())
     page = (
-        select(Issue.id.label("page_id"), key.label("sort_key"))
+        select(_i.id.label("page_id"), key.label("sort_key"))
         .where(and_(True, *conditions))
         .order_by(*order)
         .limit(bindparam("limit", type_=Integer))
@@ -288,9 +294,7 @@ def _list_statement(shape: tuple[Any, ...], sort: str, has_cursor: bool) -> Sele
         if descending
         else (page.c.sort_key.asc(), page.c.page_id.asc())
     )
-    return _with_people(select(*columns).join(page, page.c.page_id == Issue.id)).order_by(
-        *outer_order
-    )
+    return _with_people(select(*columns).join(page, page.c.page_id == _i.id)).order_by(*outer_order)
 
 
 async def list_page(
@@ -327,20 +331,20 @@ async def list_page(
 def _detail_statement(scoped: bool) -> Select[Any]:
     attachment_count = (
         select(func.count())
-        .select_from(Attachment)
-        .where(Attachment.issue_id == Issue.id)
+        .select_from(Attachment.__table__)
+        .where(_a.issue_id == _i.id)
         .scalar_subquery()
     )
     stmt = _with_people(
         select(
             *_summary_columns(),
-            Issue.description,
-            Issue.description_html,
+            _i.description,
+            _i.description_html,
             attachment_count.label("attachment_count"),
-        ).where(Issue.id == bindparam("issue_id", type_=Integer))
+        ).where(_i.id == bindparam("issue_id", type_=Integer))
     )
     if scoped:
-        stmt = stmt.where(Issue.reporter_id == bindparam("scope_reporter_id", type_=Integer))
+        stmt = stmt.where(_i.reporter_id == bindparam("scope_reporter_id", type_=Integer))
     return stmt
 
 
@@ -358,16 +362,16 @@ async def get_detail(
 
 _LOCK_FOR_UPDATE = (
     select(
-        Issue.id,
-        Issue.title,
-        Issue.description,
-        Issue.severity,
-        Issue.status,
-        Issue.reporter_id,
-        Issue.assignee_id,
-        Issue.version,
+        _i.id,
+        _i.title,
+        _i.description,
+        _i.severity,
+        _i.status,
+        _i.reporter_id,
+        _i.assignee_id,
+        _i.version,
     )
-    .where(Issue.id == bindparam("issue_id", type_=Integer))
+    .where(_i.id == bindparam("issue_id", type_=Integer))
     .with_for_update()
 )
 
@@ -377,8 +381,8 @@ async def lock_for_update(session: AsyncSession, issue_id: int) -> RowMapping | 
     return result.mappings().one_or_none()
 
 
-_INSERT_ISSUE = insert(Issue).returning(
-    Issue.id, Issue.status, Issue.version, Issue.created_at, Issue.updated_at
+_INSERT_ISSUE = insert(_issues_table).returning(
+    _i.id, _i.status, _i.version, _i.created_at, _i.updated_at
 )
 
 

@@ -16,7 +16,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, insert, select
+from sqlalchemy import Row, Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.issues.models import IssueEvent
@@ -28,7 +28,9 @@ EVENT_ORDER_LOCK = 7_354_201_106
 # Built once: every write runs these, and one INSERT ... RETURNING is far cheaper than adding an
 # ORM object and flushing a unit of work.
 _LOCK = select(func.pg_advisory_xact_lock(EVENT_ORDER_LOCK))
-_INSERT = insert(IssueEvent).returning(IssueEvent.id, IssueEvent.created_at)
+_EVENTS = IssueEvent.__table__
+assert isinstance(_EVENTS, Table)
+_INSERT = insert(_EVENTS).returning(_EVENTS.c.id, _EVENTS.c.created_at)
 _NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, bindparam("payload")))
 
 
