@@ -69,7 +69,10 @@ def _token_from(request: Request, settings: Settings) -> str | None:
     return None
 
 
-async def authenticate(session: DbSession, settings: AppSettings, request: Request) -> User | None:
+async def authenticate(session: DbSession, request: Request) -> User | None:
+    # Settings straight from the app rather than through AppSettings: every dependency node is
+    # walked by FastAPI on every request, and this one runs on nearly all of them.
+    settings: Settings = request.app.state.settings
     token = _token_from(request, settings)
     if token is None:
         return None
