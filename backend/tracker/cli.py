@@ -154,7 +154,7 @@ async def _create_user(url: str, email: str, password: str, full_name: str, role
     from tracker.users.models import Role
     from tracker.users.service import create_user
 
-    engine = make_engine(url, pool_size=1)
+    engine = make_engine(url, pool_size=1, max_overflow=1)
     try:
         async with make_sessionmaker(engine)() as session:
             user = await create_user(
@@ -253,7 +253,7 @@ async def _ensure_first_admin(url: str, settings: Settings) -> str | None:
     from tracker.users.models import Role
     from tracker.users.service import create_user
 
-    engine = make_engine(url, pool_size=1)
+    engine = make_engine(url, pool_size=1, max_overflow=1)
     try:
         async with make_sessionmaker(engine)() as session:
             if await repository.count_by_role(session, Role.ADMIN):

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     # Unset: the CLI starts an embedded PostgreSQL and fills this in for the processes it runs.
     database_url: str | None = None
+    # Connections each API process keeps open, and how many more it may open under a burst. Keep
+    # pool size near the concurrent requests one process serves: a request that finds the pool
+    # empty waits, and overflow connections are closed (and re-opened) after every burst.
+    db_pool_size: int = Field(default=20, ge=1, le=500)
+    db_max_overflow: int = Field(default=10, ge=0, le=500)
     embedded_pg_dir: Path = REPO_ROOT / ".data" / "postgres"
     # Another free port is used when this one is taken.
     embedded_pg_port: int = Field(default=54329, ge=1024, le=65535)

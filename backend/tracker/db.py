@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -35,13 +36,32 @@ class Timestamped:
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _is_local(url: str) -> bool:
+    """A unix socket or the loopback interface: nothing on the wire to encrypt."""
+    parsed = make_url(url)
+    query_host = parsed.query.get("host")
+    host = query_host if isinstance(query_host, str) else parsed.host
+    return not host or host.startswith("/") or host in LOCAL_HOSTS
+
+
+def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 10) -> AsyncEngine:
+    connect_args: dict[str, object] = {
+        "server_settings": {"application_name": "tracker", "timezone": "UTC"}
+    }
+    parsed = make_url(url)
+    # asyncpg's default is ssl="prefer": a TLS handshake attempt on every new connection, even
+    # to a local server. An explicit ssl/sslmode in the URL always wins.
+    if _is_local(url) and not {"ssl", "sslmode"} & set(parsed.query):
+        connect_args["ssl"] = False
     return create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=max_overflow,
         pool_pre_ping=False,
-        connect_args={"server_settings": {"application_name": "tracker", "timezone": "UTC"}},
+        connect_args=connect_args,
     )
 
 

@@ -97,3 +97,43 @@ async def test_tags_list_for_autocomplete(
     prefixed = (await client.get("/api/tags", params={"q": "B"}, headers=auth(reporter))).json()
     assert [t["name"] for t in prefixed] == ["billing"]
     assert (await client.get("/api/tags", params={"q": "%"}, headers=auth(reporter))).json() == []
+
+
+async def test_search_ranks_the_newest_matches_and_pages_on_to_every_older_one(
+    client: httpx.AsyncClient,
+    make_user: UserFactory,
+    make_issue: IssueFactory,
+    auth: Auth,
+    monkeypatch: Any,
+) -> None:
+    from tracker.issues import repository
+
+    # Rank only the 3 newest matches (docs/adr/0011); statements are rebuilt for the new bound.
+    monkeypatch.setattr(repository, "RANKED_CANDIDATES", 3)
+    monkeypatch.setattr(repository, "_LIST_STATEMENTS", {})
+    user = await make_user(Role.MAINTAINER)
+    made = []
+    for n in range(6):
+        if n % 2:
+            made.append(await make_issue(user, title=f"Printer fault {n}", description="x"))
+        else:
+            made.append(
+                await make_issue(user, title=f"Office {n}", description="the printer is slow")
+            )
+    await make_issue(user, title="Unrelated", description="Nothing to see")
+
+    seen: list[int] = []
+    cursor = None
+    for _ in range(10):
+        params: dict[str, Any] = {"q": "printer", "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await client.get("/api/issues", params=params, headers=auth(user))).json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    ids = [i.id for i in made]
+    # The newest three by relevance (title matches first), then every older match, newest
+    # first: nothing is dropped for lying beyond the ranked set, nothing repeats.
+    assert seen == [ids[5], ids[3], ids[4], ids[2], ids[1], ids[0]]

@@ -39,7 +39,7 @@ ACCESS_COOKIE = "tracker_access"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -69,7 +69,10 @@ def _token_from(request: Request, settings: Settings) -> str | None:
     return None
 
 
-async def authenticate(session: DbSession, settings: AppSettings, request: Request) -> User | None:
+async def authenticate(session: DbSession, request: Request) -> User | None:
+    # Settings straight from the app rather than through AppSettings: every dependency node is
+    # walked by FastAPI on every request, and this one runs on nearly all of them.
+    settings: Settings = request.app.state.settings
     token = _token_from(request, settings)
     if token is None:
         return None
@@ -124,7 +127,7 @@ async def authenticates_in_band() -> None:
     inside the handler; declares that the handler itself checks who is calling."""
 
 
-def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     return factory
 
@@ -134,7 +137,7 @@ def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
 SessionFactory = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
     # uvicorn has already replaced the peer with X-Forwarded-For when the hop is trusted
     # (`forwarded_allow_ips`): the web server forwards the browser's address that way.
     return request.client.host if request.client else "unknown"

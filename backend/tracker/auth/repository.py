@@ -3,7 +3,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select, text, update
+from sqlalchemy import bindparam, delete, exists, func, select, text, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.auth.models import (
@@ -13,6 +14,34 @@ from tracker.auth.models import (
     OidcLoginState,
     RefreshToken,
 )
+from tracker.users.models import User
+
+# --- the access check on every authenticated request -------------------------------------------
+
+USER_COLUMNS = tuple(User.__table__.c)
+
+# Built once: this runs on every authenticated request, and a statement built per call costs more
+# CPU (SQLAlchemy's cache-key walk) than the database spends on it. One round trip answers both
+# "who is this" and "has their sign-in session ended"; a NULL family_id matches no row.
+_ACCESS_CHECK = select(
+    *USER_COLUMNS,
+    exists()
+    .where(
+        RefreshToken.__table__.c.family_id
+        == bindparam("family_id", type_=RefreshToken.__table__.c.family_id.type),
+        RefreshToken.__table__.c.revoked_at.is_not(None),
+    )
+    .label("session_revoked"),
+).where(User.__table__.c.id == bindparam("user_id"))
+
+
+async def access_check(
+    session: AsyncSession, user_id: int, family_id: uuid.UUID | None
+) -> RowMapping | None:
+    """The user's columns and whether the sign-in session `family_id` was revoked."""
+    result = await session.execute(_ACCESS_CHECK, {"user_id": user_id, "family_id": family_id})
+    return result.mappings().one_or_none()
+
 
 # --- authorization codes ---------------------------------------------------------------------
 

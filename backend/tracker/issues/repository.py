@@ -8,26 +8,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    REAL,
     ColumnElement,
+    Integer,
     Select,
+    String,
+    Table,
     and_,
     bindparam,
     cast,
     delete,
-    exists,
     func,
     literal,
     literal_column,
     or_,
     select,
     tuple_,
+    union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, aggregate_order_by, insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Subquery
 
 from tracker.attachments.models import Attachment
 from tracker.comments.models import Comment
@@ -35,8 +38,16 @@ from tracker.issues.cursor import Cursor
 from tracker.issues.models import Issue, IssueEvent, Severity, Status, Tag, issue_tags
 from tracker.users.models import Role, User
 
-Reporter = aliased(User, name="reporter")
-Assignee = aliased(User, name="assignee")
+# The hot statements are Core (table columns, not ORM attributes): the ORM's compile and
+# row-loading steps cost more CPU than these queries take in PostgreSQL.
+_issues_table = Issue.__table__
+assert isinstance(_issues_table, Table)
+_i = _issues_table.c
+_t = Tag.__table__.c
+_c = Comment.__table__.c
+_a = Attachment.__table__.c
+_reporter = User.__table__.alias("reporter")
+_assignee = User.__table__.alias("assignee")
 
 # Matches are delimited by control characters that cannot come from the stored text's markup,
 # so the snippet can be HTML-escaped as a whole and only then given its <mark> tags.
@@ -51,11 +62,11 @@ def _tags_of(issue_id: Any) -> ColumnElement[list[str]]:
     return (
         select(
             func.coalesce(
-                func.array_agg(aggregate_order_by(Tag.name, Tag.name)),
+                func.array_agg(aggregate_order_by(_t.name, _t.name)),
                 literal_column("'{}'::varchar[]"),
             )
         )
-        .select_from(issue_tags.join(Tag, Tag.id == issue_tags.c.tag_id))
+        .select_from(issue_tags.join(Tag.__table__, _t.id == issue_tags.c.tag_id))
         .where(issue_tags.c.issue_id == issue_id)
         .scalar_subquery()
     )
@@ -64,34 +75,34 @@ def _tags_of(issue_id: Any) -> ColumnElement[list[str]]:
 def _comment_count(issue_id: Any) -> ColumnElement[int]:
     return (
         select(func.count())
-        .select_from(Comment)
-        .where(Comment.issue_id == issue_id)
+        .select_from(Comment.__table__)
+        .where(_c.issue_id == issue_id)
         .scalar_subquery()
     )
 
 
 def _summary_columns() -> list[Any]:
     return [
-        Issue.id,
-        Issue.title,
-        Issue.status,
-        Issue.severity,
-        Issue.version,
-        Issue.created_at,
-        Issue.updated_at,
-        Issue.resolved_at,
-        Issue.reporter_id,
-        Reporter.full_name.label("reporter_name"),
-        Issue.assignee_id,
-        Assignee.full_name.label("assignee_name"),
-        _tags_of(Issue.id).label("tags"),
-        _comment_count(Issue.id).label("comment_count"),
+        _i.id,
+        _i.title,
+        _i.status,
+        _i.severity,
+        _i.version,
+        _i.created_at,
+        _i.updated_at,
+        _i.resolved_at,
+        _i.reporter_id,
+        _reporter.c.full_name.label("reporter_name"),
+        _i.assignee_id,
+        _assignee.c.full_name.label("assignee_name"),
+        _tags_of(_i.id).label("tags"),
+        _comment_count(_i.id).label("comment_count"),
     ]
 
 
 def _with_people(stmt: Select[Any]) -> Select[Any]:
-    return stmt.join(Reporter, Reporter.id == Issue.reporter_id).outerjoin(
-        Assignee, Assignee.id == Issue.assignee_id
+    return stmt.join(_reporter, _reporter.c.id == _i.reporter_id).outerjoin(
+        _assignee, _assignee.c.id == _i.assignee_id
     )
 
 
@@ -107,37 +118,185 @@ class ListFilter:
     # The caller's own id when they may only see what they reported (REPORTER).
     scope_reporter_id: int | None = None
 
-    def where(self, tsquery: ColumnElement[Any] | None) -> list[ColumnElement[bool]]:
-        out: list[ColumnElement[bool]] = []
-        if self.scope_reporter_id is not None:
-            out.append(Issue.reporter_id == self.scope_reporter_id)
-        if self.statuses:
-            out.append(Issue.status.in_(list(self.statuses)))
-        if self.severities:
-            out.append(Issue.severity.in_(list(self.severities)))
-        for name in self.tags:
-            out.append(
-                exists()
-                .where(issue_tags.c.issue_id == Issue.id)
-                .where(issue_tags.c.tag_id == Tag.id)
-                .where(func.lower(Tag.name) == name.lower())
-            )
-        if tsquery is not None:
-            out.append(Issue.search.bool_op("@@")(tsquery))
-        if self.unassigned:
-            out.append(Issue.assignee_id.is_(None))
-        elif self.assignee_id is not None:
-            out.append(Issue.assignee_id == self.assignee_id)
-        if self.reporter_id is not None:
-            out.append(Issue.reporter_id == self.reporter_id)
+    def shape(self) -> tuple[Any, ...]:
+        """What decides the statement's SQL text (not its parameter values)."""
+        return (
+            self.scope_reporter_id is not None,
+            bool(self.statuses),
+            bool(self.severities),
+            len(self.tags),
+            self.text is not None,
+            self.unassigned,
+            self.assignee_id is not None,
+            self.reporter_id is not None,
+        )
+
+    def params(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "scope_reporter_id": self.scope_reporter_id,
+            "statuses": list(self.statuses),
+            "severities": list(self.severities),
+            "q": self.text,
+            "assignee_id": self.assignee_id,
+            "reporter_id": self.reporter_id,
+        }
+        for i, name in enumerate(self.tags):
+            out[f"tag_{i}"] = name.lower()
         return out
 
 
+def _conditions(
+    scoped: bool,
+    statuses: bool,
+    severities: bool,
+    tag_count: int,
+    text: bool,
+    unassigned: bool,
+    assignee: bool,
+    reporter: bool,
+) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if scoped:
+        out.append(_i.reporter_id == bindparam("scope_reporter_id"))
+    if statuses:
+        out.append(_i.status.in_(bindparam("statuses", expanding=True)))
+    if severities:
+        out.append(_i.severity.in_(bindparam("severities", expanding=True)))
+    for i in range(tag_count):
+        # The tag's id is looked up once (the unique lower(name) index), then its issues through
+        # the (tag_id) index, instead of joining tags for every candidate issue.
+        tag_id = select(_t.id).where(func.lower(_t.name) == bindparam(f"tag_{i}")).scalar_subquery()
+        out.append(_i.id.in_(select(issue_tags.c.issue_id).where(issue_tags.c.tag_id == tag_id)))
+    if text:
+        out.append(_i.search.bool_op("@@")(_TSQUERY))
+    if unassigned:
+        out.append(_i.assignee_id.is_(None))
+    elif assignee:
+        out.append(_i.assignee_id == bindparam("assignee_id"))
+    if reporter:
+        out.append(_i.reporter_id == bindparam("reporter_id"))
+    return out
+
+
+def _headline() -> ColumnElement[str]:
+    return func.ts_headline(
+        "english",
+        func.coalesce(func.nullif(_i.description, ""), _i.title),
+        _TSQUERY,
+        HEADLINE_OPTIONS,
+    )
+
+
 SORT_KEYS: dict[str, Any] = {
-    "created": Issue.created_at,
-    "updated": Issue.updated_at,
-    "severity": Issue.severity_rank,
+    "created": _i.created_at,
+    "updated": _i.updated_at,
+    "severity": _i.severity_rank,
 }
+
+_TSQUERY = func.websearch_to_tsquery("english", bindparam("q", type_=String))
+
+# Every list statement is built once per shape (which filters are present, the sort, whether a
+# cursor is given) and reused with new parameters: building and cache-keying a statement this
+# size costs more CPU than PostgreSQL spends running it. There are a few hundred shapes at most.
+_CUSTOM_PLANS = sql_text("SET LOCAL plan_cache_mode = force_custom_plan")
+_LIST_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+# Relevance ranks at most this many matches: the newest ones (docs/adr/0011).
+RANKED_CANDIDATES = 1000
+
+
+def _ranked_page(shape: tuple[Any, ...], has_cursor: bool) -> Subquery:
+    """Relevance order over a bounded candidate set (docs/adr/0011-bounded-search-ranking.md).
+
+    The newest RANKED_CANDIDATES matches (found through the GIN index, ordered by the cheap
+    created_at key) come first, ordered by ts_rank; every older match follows, newest first, so
+    paging still reaches every match. One float8 key orders both tiers: the rank (>= 0) in the
+    first, the creation time (shifted below zero) in the second.
+    """
+    conditions = _conditions(*shape)
+    limit = bindparam("limit", type_=Integer)
+    candidates = (
+        select(_i.id, _i.search, _i.created_at)
+        .where(and_(True, *conditions))
+        .order_by(_i.created_at.desc(), _i.id.desc())
+        .limit(RANKED_CANDIDATES)
+        .cte("candidates")
+    )
+    rank = cast(func.ts_rank(candidates.c.search, _TSQUERY), DOUBLE_PRECISION)
+    ranked = select(candidates.c.id.label("page_id"), rank.label("sort_key"))
+    oldest = select(candidates.c.created_at, candidates.c.id).order_by(
+        candidates.c.created_at.asc(), candidates.c.id.asc()
+    )
+    # Microseconds since 1970 minus 9e15: negative, rising with created_at, and an integer below
+    # 2**53, so float8 holds it exactly and it orders exactly as (created_at, id) does.
+    age = cast(
+        func.extract("epoch", _i.created_at) * literal_column("1000000")
+        - literal_column("9000000000000000"),
+        DOUBLE_PRECISION,
+    )
+    older = select(_i.id.label("page_id"), age.label("sort_key")).where(
+        and_(True, *_conditions(*shape)),
+        tuple_(_i.created_at, _i.id)
+        < tuple_(
+            oldest.with_only_columns(candidates.c.created_at).limit(1).scalar_subquery(),
+            oldest.with_only_columns(candidates.c.id).limit(1).scalar_subquery(),
+        ),
+    )
+    if has_cursor:
+        key = bindparam("cursor_key", type_=DOUBLE_PRECISION)
+        after = tuple_(key, bindparam("cursor_id", type_=Integer))
+        ranked = ranked.where(tuple_(rank, candidates.c.id) < after)
+        older = older.where(tuple_(age, _i.id) < after)
+    first = ranked.order_by(rank.desc(), candidates.c.id.desc()).limit(limit).subquery("ranked")
+    rest = older.order_by(_i.created_at.desc(), _i.id.desc()).limit(limit).subquery("older")
+    return union_all(select(*first.c), select(*rest.c)).subquery("page")
+
+
+def _list_statement(shape: tuple[Any, ...], sort: str, has_cursor: bool) -> Select[Any]:
+    text = bool(shape[4])
+    if sort == "rank":
+        ranked_page = _ranked_page(shape, has_cursor)
+        columns = [
+            *_summary_columns(),
+            _headline().label("snippet"),
+            ranked_page.c.sort_key,
+        ]
+        return (
+            _with_people(select(*columns).join(ranked_page, ranked_page.c.page_id == _i.id))
+            .order_by(ranked_page.c.sort_key.desc(), ranked_page.c.page_id.desc())
+            .limit(bindparam("limit", type_=Integer))
+        )
+    descending = sort.startswith("-")
+    key: ColumnElement[Any] = SORT_KEYS[sort.lstrip("-")]
+
+    conditions = _conditions(*shape)
+    if has_cursor:
+        bound = bindparam("cursor_key", type_=key.type)
+        pair = tuple_(key, _i.id)
+        after = tuple_(bound, bindparam("cursor_id", type_=Integer))
+        conditions.append(pair < after if descending else pair > after)
+
+    # The page is chosen first on the narrow index path; names, tags, counts and snippets are
+    # computed only for the rows that make it onto the page.
+    order = (key.desc(), _i.id.desc()) if descending else (key.asc(), _i.id.asc())
+    page = (
+        select(_i.id.label("page_id"), key.label("sort_key"))
+        .where(and_(True, *conditions))
+        .order_by(*order)
+        .limit(bindparam("limit", type_=Integer))
+        .subquery("page")
+    )
+    columns = _summary_columns()
+    if text:
+        columns.append(_headline().label("snippet"))
+    columns.append(page.c.sort_key)
+    outer_order = (
+        (page.c.sort_key.desc(), page.c.page_id.desc())
+        if descending
+        else (page.c.sort_key.asc(), page.c.page_id.asc())
+    )
+    return _with_people(select(*columns).join(page, page.c.page_id == _i.id)).order_by(*outer_order)
 
 
 async def list_page(
@@ -153,106 +312,89 @@ async def list_page(
     `sort` is one of SORTS, or "rank" (text relevance, only with a text query). Returns the rows
     and the name of the column holding each row's sort key.
     """
-    tsquery = func.websearch_to_tsquery("english", flt.text) if flt.text else None
-    descending = sort.startswith("-") or sort == "rank"
     if sort == "rank":
-        assert tsquery is not None
-        key: ColumnElement[Any] = func.ts_rank(Issue.search, tsquery)
-    else:
-        key = SORT_KEYS[sort.lstrip("-")]
-
-    conditions = flt.where(tsquery)
+        assert flt.text is not None
+    shape = flt.shape()
+    cache_key = (*shape, sort, cursor is not None)
+    stmt = _LIST_STATEMENTS.get(cache_key)
+    if stmt is None:
+        stmt = _LIST_STATEMENTS.setdefault(
+            cache_key, _list_statement(shape, sort, cursor is not None)
+        )
+    if flt.text is not None:
+        # How many issues match depends entirely on the words: a plan made once for any words
+        # (PostgreSQL's generic plan for a prepared statement) walks the date index for a common
+        # term and costs 8x the plan made for the actual words. This transaction only.
+        await session.execute(_CUSTOM_PLANS)
+    params = flt.params()
+    params["limit"] = limit + 1
     if cursor is not None:
-        bound: ColumnElement[Any] = (
-            cast(bindparam("cursor_key", cursor.key), REAL)
-            if sort == "rank"
-            else bindparam("cursor_key", cursor.key, type_=key.type)
-        )
-        pair = tuple_(key, Issue.id)
-        after = tuple_(bound, literal(cursor.id))
-        conditions.append(pair < after if descending else pair > after)
-
-    # The page is chosen first on the narrow index path; names, tags, counts and snippets are
-    # computed only for the rows that make it onto the page.
-    order = (key.desc(), Issue.id.desc()) if descending else (key.asc(), Issue.id.asc())
-    page = (
-        select(Issue.id.label("page_id"), key.label("sort_key"))
-        .where(and_(True, *conditions))
-        .order_by(*order)
-        .limit(limit + 1)
-        .subquery("page")
-    )
-    columns = _summary_columns()
-    if tsquery is not None:
-        columns.append(
-            func.ts_headline(
-                "english",
-                func.coalesce(func.nullif(Issue.description, ""), Issue.title),
-                tsquery,
-                HEADLINE_OPTIONS,
-            ).label("snippet")
-        )
-    columns.append(page.c.sort_key)
-    outer_order = (
-        (page.c.sort_key.desc(), page.c.page_id.desc())
-        if descending
-        else (page.c.sort_key.asc(), page.c.page_id.asc())
-    )
-    stmt = _with_people(select(*columns).join(page, page.c.page_id == Issue.id)).order_by(
-        *outer_order
-    )
-    rows = list((await session.execute(stmt)).mappings())
+        params["cursor_key"] = cursor.key
+        params["cursor_id"] = cursor.id
+    rows = list((await session.execute(stmt, params)).mappings())
     return rows, "sort_key"
 
 
-async def get_detail(
-    session: AsyncSession, issue_id: int, scope_reporter_id: int | None
-) -> RowMapping | None:
+def _detail_statement(scoped: bool) -> Select[Any]:
     attachment_count = (
         select(func.count())
-        .select_from(Attachment)
-        .where(Attachment.issue_id == Issue.id)
+        .select_from(Attachment.__table__)
+        .where(_a.issue_id == _i.id)
         .scalar_subquery()
     )
     stmt = _with_people(
         select(
             *_summary_columns(),
-            Issue.description,
-            Issue.description_html,
+            _i.description,
+            _i.description_html,
             attachment_count.label("attachment_count"),
-        ).where(Issue.id == issue_id)
+        ).where(_i.id == bindparam("issue_id", type_=Integer))
     )
-    if scope_reporter_id is not None:
-        stmt = stmt.where(Issue.reporter_id == scope_reporter_id)
-    row: RowMapping | None = (await session.execute(stmt)).mappings().one_or_none()
+    if scoped:
+        stmt = stmt.where(_i.reporter_id == bindparam("scope_reporter_id", type_=Integer))
+    return stmt
+
+
+_DETAIL = {scoped: _detail_statement(scoped) for scoped in (False, True)}
+
+
+async def get_detail(
+    session: AsyncSession, issue_id: int, scope_reporter_id: int | None
+) -> RowMapping | None:
+    stmt = _DETAIL[scope_reporter_id is not None]
+    params = {"issue_id": issue_id, "scope_reporter_id": scope_reporter_id}
+    row: RowMapping | None = (await session.execute(stmt, params)).mappings().one_or_none()
     return row
 
 
-async def lock_for_update(session: AsyncSession, issue_id: int) -> RowMapping | None:
-    stmt = (
-        select(
-            Issue.id,
-            Issue.title,
-            Issue.description,
-            Issue.severity,
-            Issue.status,
-            Issue.reporter_id,
-            Issue.assignee_id,
-            Issue.version,
-        )
-        .where(Issue.id == issue_id)
-        .with_for_update()
+_LOCK_FOR_UPDATE = (
+    select(
+        _i.id,
+        _i.title,
+        _i.description,
+        _i.severity,
+        _i.status,
+        _i.reporter_id,
+        _i.assignee_id,
+        _i.version,
     )
-    return (await session.execute(stmt)).mappings().one_or_none()
+    .where(_i.id == bindparam("issue_id", type_=Integer))
+    .with_for_update()
+)
+
+
+async def lock_for_update(session: AsyncSession, issue_id: int) -> RowMapping | None:
+    result = await session.execute(_LOCK_FOR_UPDATE, {"issue_id": issue_id})
+    return result.mappings().one_or_none()
+
+
+_INSERT_ISSUE = insert(_issues_table).returning(
+    _i.id, _i.status, _i.version, _i.created_at, _i.updated_at
+)
 
 
 async def insert_issue(session: AsyncSession, values: dict[str, Any]) -> RowMapping:
-    stmt = (
-        insert(Issue)
-        .values(**values)
-        .returning(Issue.id, Issue.status, Issue.version, Issue.created_at, Issue.updated_at)
-    )
-    return (await session.execute(stmt)).mappings().one()
+    return (await session.execute(_INSERT_ISSUE, values)).mappings().one()
 
 
 async def update_issue(
@@ -264,6 +406,9 @@ async def update_issue(
         .where(Issue.id == issue_id, Issue.version == version)
         .values(**values, version=Issue.version + 1, updated_at=func.now())
         .returning(Issue.version)
+        # No Issue objects live in the session on this path: skip evaluating the criteria
+        # against the identity map.
+        .execution_options(synchronize_session=False)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
@@ -283,18 +428,32 @@ async def existing_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:
     return set(await session.scalars(select(Issue.id).where(Issue.id.in_(ids))))
 
 
+_TAG_IDS = select(Tag.id, func.lower(Tag.name)).where(
+    func.lower(Tag.name).in_(bindparam("names", expanding=True))
+)
+
+
 async def ensure_tags(session: AsyncSession, names: Sequence[str]) -> list[int]:
     """Ids of the tags with these names (case-insensitive), creating the missing ones."""
     if not names:
         return []
-    await session.execute(
-        insert(Tag)
-        .values([{"name": n} for n in names])
-        .on_conflict_do_nothing(index_elements=[func.lower(Tag.name)])
-    )
-    lowered = [n.lower() for n in names]
-    rows = await session.execute(select(Tag.id).where(func.lower(Tag.name).in_(lowered)))
-    return [r for (r,) in rows]
+    lowered = sorted({n.lower() for n in names})
+    found: dict[str, int] = {
+        name: tag_id for tag_id, name in await session.execute(_TAG_IDS, {"names": lowered})
+    }
+    missing = [n for n in names if n.lower() not in found]
+    if missing:
+        # Usually every tag exists already: only then is there something to insert (and a
+        # concurrent request may have created it meanwhile, hence DO NOTHING and re-reading).
+        await session.execute(
+            insert(Tag)
+            .values([{"name": n} for n in missing])
+            .on_conflict_do_nothing(index_elements=[func.lower(Tag.name)])
+        )
+        found = {
+            name: tag_id for tag_id, name in await session.execute(_TAG_IDS, {"names": lowered})
+        }
+    return list(found.values())
 
 
 async def tag_names(session: AsyncSession, issue_id: int) -> list[str]:
@@ -307,18 +466,22 @@ async def tag_names(session: AsyncSession, issue_id: int) -> list[str]:
     return list((await session.execute(stmt)).scalars())
 
 
-async def set_issue_tags(session: AsyncSession, issue_id: int, tag_ids: Sequence[int]) -> None:
-    await session.execute(
-        delete(issue_tags).where(
-            issue_tags.c.issue_id == issue_id, issue_tags.c.tag_id.not_in(list(tag_ids))
-        )
-    )
+async def add_issue_tags(session: AsyncSession, issue_id: int, tag_ids: Sequence[int]) -> None:
     if tag_ids:
         await session.execute(
             insert(issue_tags)
             .values([{"issue_id": issue_id, "tag_id": t} for t in tag_ids])
             .on_conflict_do_nothing()
         )
+
+
+async def set_issue_tags(session: AsyncSession, issue_id: int, tag_ids: Sequence[int]) -> None:
+    await session.execute(
+        delete(issue_tags).where(
+            issue_tags.c.issue_id == issue_id, issue_tags.c.tag_id.not_in(list(tag_ids))
+        )
+    )
+    await add_issue_tags(session, issue_id, tag_ids)
 
 
 async def users_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, RowMapping]:

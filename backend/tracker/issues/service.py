@@ -233,12 +233,13 @@ async def create_issue(
 ) -> IssueDetail:
     """File an issue, with its files if any, all in the caller's one transaction: a refused file
     (type, size, count) raises, and the rollback leaves neither the issue nor a file behind."""
+    description_html = render_markdown(data.description)
     row = await repository.insert_issue(
         session,
         {
             "title": data.title,
             "description": data.description,
-            "description_html": render_markdown(data.description),
+            "description_html": description_html,
             "severity": data.severity,
             "status": Status.OPEN,
             "reporter_id": user.id,
@@ -246,7 +247,8 @@ async def create_issue(
     )
     issue_id: int = row["id"]
     if data.tags:
-        await repository.set_issue_tags(
+        # A new issue has no tags to remove: insert only.
+        await repository.add_issue_tags(
             session, issue_id, await repository.ensure_tags(session, data.tags)
         )
     await record_event(
@@ -278,7 +280,7 @@ async def create_issue(
         updated_at=row["updated_at"],
         resolved_at=None,
         description=data.description,
-        description_html=render_markdown(data.description),
+        description_html=description_html,
         attachment_count=len(added),
         allowed_transitions=workflow.allowed_transitions(user.role, row["status"]),
         permissions=permissions(user, user.id, row["status"]),

@@ -32,7 +32,7 @@ async def run_job(name: str, settings: Settings) -> dict[str, int]:
     """Run job `name` once in one transaction; JobFailed (logged and counted) if it raised."""
     job = JOBS[name]
     assert settings.database_url
-    engine = make_engine(settings.database_url, pool_size=1)
+    engine = make_engine(settings.database_url, pool_size=1, max_overflow=1)
     started = time.perf_counter()
     try:
         async with make_sessionmaker(engine)() as session:
