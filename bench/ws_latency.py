@@ -36,7 +36,7 @@ from tracker.config import Environment, Settings
 from tracker.db import make_engine, make_sessionmaker
 from tracker.issues.models import Issue, Severity
 from tracker.localdb import EmbeddedPostgres, ensure_database, free_port
-from tracker.realtime.service import record_event
+from tracker.activity.service import record_event
 from tracker.users.models import Role, User
 
 TRACKER = str(Path(sys.executable).parent / "tracker")

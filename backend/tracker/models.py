@@ -1,5 +1,6 @@
 """Every table's model, imported once so the metadata is complete (Alembic, tests)."""
 
+from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
 from tracker.auth.models import (
     AuthorizationCode,
@@ -10,7 +11,7 @@ from tracker.auth.models import (
 )
 from tracker.comments.models import Comment
 from tracker.db import Base
-from tracker.issues.models import Issue, IssueEvent, Tag, issue_tags
+from tracker.issues.models import Issue, Tag, issue_tags
 from tracker.stats.models import DailyStat
 from tracker.users.models import User
 

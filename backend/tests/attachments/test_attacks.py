@@ -14,8 +14,9 @@ from tests.attachments.conftest import (
     png_bytes,
     png_claiming,
 )
+from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
-from tracker.issues.models import Issue, IssueEvent
+from tracker.issues.models import Issue
 from tracker.users.models import Role
 
 BOUNDARY = "tracker-test-boundary"

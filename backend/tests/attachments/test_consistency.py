@@ -10,11 +10,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from tests.attachments.conftest import assert_nothing_stored, files_on_disk, png_bytes
+from tracker.activity.models import IssueEvent
+from tracker.activity.service import record_event
 from tracker.attachments import repository, service, storage
 from tracker.attachments.models import Attachment
 from tracker.attachments.multipart import ReceivedFile
-from tracker.issues.models import Issue, IssueEvent
-from tracker.realtime.service import record_event
+from tracker.issues.models import Issue
 from tracker.users.models import Role
 
 

@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from tests.attachments.conftest import PDF, files_on_disk, jpeg_with_exif, png_bytes
-from tracker.issues.models import IssueEvent
+from tracker.activity.models import IssueEvent
 from tracker.users.models import Role
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import IssueFactory, UserFactory
-from tracker.issues.models import IssueEvent
+from tracker.activity.models import IssueEvent
 from tracker.users.models import Role, User
 
 Auth = Callable[[User], dict[str, str]]

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.attachments.conftest import assert_nothing_stored, files_on_disk, png_bytes
 from tests.conftest import UserFactory
+from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
 from tracker.config import Settings
-from tracker.issues.models import Issue, IssueEvent
+from tracker.issues.models import Issue
 from tracker.users.models import Role, User
 
 Auth = Callable[[User], dict[str, str]]

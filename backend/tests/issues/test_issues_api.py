@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.attachments.conftest import PDF, png_bytes
 from tests.conftest import IssueFactory, UserFactory
+from tracker.activity.models import IssueEvent
 from tracker.config import Settings
-from tracker.issues.models import Issue, IssueEvent
+from tracker.issues.models import Issue
 from tracker.users.models import Role, User
 
 Auth = Callable[[User], dict[str, str]]

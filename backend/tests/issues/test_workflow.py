@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import IssueFactory, UserFactory
-from tracker.issues.models import Issue, IssueEvent, Status
+from tracker.activity.models import IssueEvent
+from tracker.issues.models import Issue, Status
 from tracker.issues.workflow import TRANSITIONS, allowed_transitions
 from tracker.users.models import Role, User
 

@@ -16,12 +16,12 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import ClientConnection, connect
 
+from tracker.activity.service import record_event
 from tracker.app import create_app
 from tracker.auth.tokens import issue_access_token
 from tracker.config import Settings
 from tracker.localdb import free_port
 from tracker.realtime.hub import Hub
-from tracker.realtime.service import record_event
 from tracker.users.models import User
 
 

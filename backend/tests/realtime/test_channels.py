@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tracker.activity.service import notify_stats_changed, record_event
 from tracker.issues.models import Status
-from tracker.realtime.service import notify_stats_changed, record_event
 from tracker.users.models import Role
 
 CHANGE = {"changes": {"status": ["OPEN", "TRIAGED"]}}

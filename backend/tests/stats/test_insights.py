@@ -10,7 +10,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import IssueFactory, UserFactory
-from tracker.issues.models import IssueEvent, Severity, Status
+from tracker.activity.models import IssueEvent
+from tracker.issues.models import Severity, Status
 from tracker.stats.service import aggregate_daily_stats
 from tracker.users.models import Role, User
 

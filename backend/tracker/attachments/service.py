@@ -18,6 +18,7 @@ from typing import Protocol
 from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracker.activity.service import record_event
 from tracker.attachments import repository, storage
 from tracker.attachments.content import INLINE_TYPES, Detected, detect
 from tracker.attachments.filenames import content_disposition, normalize_filename
@@ -28,7 +29,6 @@ from tracker.attachments.schemas import AttachmentOut
 from tracker.config import Settings
 from tracker.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
 from tracker.issues.models import Issue
-from tracker.realtime.service import record_event
 from tracker.users.models import User
 
 

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracker.activity.service import record_event
 from tracker.comments import repository
 from tracker.comments.schemas import CommentOut, CommentPage
 from tracker.errors import BadRequest
 from tracker.issues import service as issues
 from tracker.issues.markdown import render_markdown
 from tracker.issues.schemas import UserRef
-from tracker.realtime.service import record_event
 from tracker.users.models import Role, User
 
 

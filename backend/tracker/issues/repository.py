@@ -32,10 +32,11 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 
+from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
 from tracker.comments.models import Comment
 from tracker.issues.cursor import Cursor
-from tracker.issues.models import Issue, IssueEvent, Severity, Status, Tag, issue_tags
+from tracker.issues.models import Issue, Severity, Status, Tag, issue_tags
 from tracker.users.models import Role, User
 
 # The hot statements are Core (table columns, not ORM attributes): the ORM's compile and

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracker.activity.service import record_event
 from tracker.attachments import service as attachments
 from tracker.attachments.multipart import ReceivedFile
 from tracker.auth.dependencies import is_staff
@@ -44,7 +45,6 @@ from tracker.issues.schemas import (
     UserRef,
 )
 from tracker.issues.snippets import snippet_html
-from tracker.realtime.service import record_event
 from tracker.users.models import Role, User
 
 

@@ -23,11 +23,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from tracker.activity.service import NOTIFY_CHANNEL
 from tracker.observability.logging import get_logger
 from tracker.observability.metrics import REALTIME_LISTENER_RECONNECTS
 from tracker.realtime import repository
 from tracker.realtime.hub import Hub
-from tracker.realtime.service import NOTIFY_CHANNEL
 
 log = get_logger("tracker.realtime")
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from tracker.issues.models import IssueEvent
+from tracker.activity.models import IssueEvent
 from tracker.users.models import Role, User
 
 

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracker.activity.service import notify_stats_changed
 from tracker.issues.models import Severity, Status
-from tracker.realtime.service import notify_stats_changed
 from tracker.stats import repository
 from tracker.stats.schemas import (
     DailyStats,

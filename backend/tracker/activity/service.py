@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Row, Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.issues.models import IssueEvent
+from tracker.activity.models import IssueEvent
 
 NOTIFY_CHANNEL = "tracker_events"
 # Arbitrary constant identifying "the issue_events id order" among advisory locks.
