@@ -25,6 +25,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any
 
 import asyncpg
@@ -40,6 +41,7 @@ from tracker.issues.markdown import render_markdown
 STATUSES = ("OPEN", "TRIAGED", "IN_PROGRESS", "DONE")
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 STAFF = ("ADMIN", "MAINTAINER")
+SORTS = ("created", "-created", "updated", "-updated", "severity", "-severity")
 SORT_COLUMNS = {
     "created": "created_at",
     "updated": "updated_at",
@@ -65,42 +67,67 @@ BACK = {
     "DONE": {"IN_PROGRESS", "OPEN"},
 }
 
-USER_SQL = (
+# The statements below are the API's own text, byte for byte (whitespace included), as
+# PostgreSQL's statement log shows them: the same text means the same prepared statements and
+# plans, so the ratio measures only what the layers above the driver cost.
+ACCESS_SQL = (
     "SELECT users.id, users.email, users.full_name, users.password_hash, users.role, "
-    "users.is_active, users.last_login_at, users.created_at, users.updated_at "
-    "FROM users WHERE users.id = $1::INTEGER"
+    "users.is_active, users.last_login_at, users.created_at, users.updated_at, EXISTS (SELECT * "
+    "\nFROM refresh_tokens \nWHERE refresh_tokens.family_id = $1::UUID AND "
+    "refresh_tokens.revoked_at IS NOT NULL) AS session_revoked \nFROM users "
+    "\nWHERE users.id = $2::INTEGER"
 )
-SESSION_ENDED_SQL = (
-    "SELECT EXISTS (SELECT * FROM refresh_tokens WHERE refresh_tokens.family_id = $1::UUID "
-    "AND refresh_tokens.revoked_at IS NOT NULL) AS anon_1"
-)
-SUMMARY_COLUMNS = (
-    "issues.id, issues.title, issues.status, issues.severity, issues.version, "
+SUMMARY_SELECT = (
+    "SELECT issues.id, issues.title, issues.status, issues.severity, issues.version, "
     "issues.created_at, issues.updated_at, issues.resolved_at, issues.reporter_id, "
     "reporter.full_name AS reporter_name, issues.assignee_id, assignee.full_name AS assignee_name, "
-    "(SELECT coalesce(array_agg(tags.name ORDER BY tags.name), '{}'::varchar[]) "
-    "FROM issue_tags JOIN tags ON tags.id = issue_tags.tag_id "
-    "WHERE issue_tags.issue_id = issues.id) AS tags, "
-    "(SELECT count(*) FROM comments WHERE comments.issue_id = issues.id) AS comment_count"
+    "(SELECT coalesce(array_agg(tags.name ORDER BY tags.name), '{}'::varchar[]) AS coalesce_1 "
+    "\nFROM issue_tags JOIN tags ON tags.id = issue_tags.tag_id "
+    "\nWHERE issue_tags.issue_id = issues.id) AS tags, (SELECT count(*) AS count_1 "
+    "\nFROM comments \nWHERE comments.issue_id = issues.id) AS comment_count"
 )
 PEOPLE = (
     "JOIN users AS reporter ON reporter.id = issues.reporter_id "
     "LEFT OUTER JOIN users AS assignee ON assignee.id = issues.assignee_id"
 )
 DETAIL_SQL = (
-    f"SELECT {SUMMARY_COLUMNS}, issues.description, issues.description_html, "
-    "(SELECT count(*) FROM attachments WHERE attachments.issue_id = issues.id) "
-    f"AS attachment_count FROM issues {PEOPLE} WHERE issues.id = $1::INTEGER"
+    f"{SUMMARY_SELECT}, issues.description, issues.description_html, (SELECT count(*) AS count_2 "
+    "\nFROM attachments \nWHERE attachments.issue_id = issues.id) AS attachment_count "
+    f"\nFROM issues {PEOPLE} \nWHERE issues.id = $1::INTEGER"
 )
+DETAIL_SCOPED_SQL = f"{DETAIL_SQL} AND issues.reporter_id = $2::INTEGER"
 LOCK_SQL = (
     "SELECT issues.id, issues.title, issues.description, issues.severity, issues.status, "
-    "issues.reporter_id, issues.assignee_id, issues.version FROM issues "
-    "WHERE issues.id = $1::INTEGER FOR UPDATE"
+    "issues.reporter_id, issues.assignee_id, issues.version \nFROM issues "
+    "\nWHERE issues.id = $1::INTEGER FOR UPDATE"
 )
+INSERT_ISSUE_SQL = (
+    "INSERT INTO issues (title, description, description_html, severity, status, reporter_id, "
+    "version) VALUES ($1::VARCHAR, $2::VARCHAR, $3::VARCHAR, $4, $5, $6::INTEGER, $7::INTEGER) "
+    "RETURNING issues.id, issues.status, issues.version, issues.created_at, issues.updated_at"
+)
+EVENT_ORDER_LOCK = 7_354_201_106
+EVENT_LOCK_SQL = "SELECT pg_advisory_xact_lock($1::BIGINT) AS pg_advisory_xact_lock_1"
 EVENT_SQL = (
     "INSERT INTO issue_events (issue_id, issue_ref, reporter_id, actor_id, kind, data) "
-    "VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING issue_events.id, issue_events.created_at"
+    "VALUES ($1::INTEGER, $2::INTEGER, $3::INTEGER, $4::INTEGER, $5::VARCHAR, $6::JSONB) "
+    "RETURNING issue_events.id, issue_events.created_at"
 )
+NOTIFY_SQL = "SELECT pg_notify($1::VARCHAR, $2) AS pg_notify_1"
+CUSTOM_PLANS_SQL = "SET LOCAL plan_cache_mode = force_custom_plan"
+# Relevance ranks at most this many matches, the newest (docs/adr/0011-bounded-search-ranking.md).
+RANKED_CANDIDATES = 1000
+RANK = (
+    "CAST(ts_rank(candidates.search, websearch_to_tsquery({config}::REGCONFIG, {q}::VARCHAR)) "
+    "AS DOUBLE PRECISION)"
+)
+AGE = "CAST(EXTRACT(epoch FROM issues.created_at) * 1000000 - 9000000000000000 AS DOUBLE PRECISION)"
+CURSOR_CASTS = {
+    "created": "TIMESTAMP WITH TIME ZONE",
+    "updated": "TIMESTAMP WITH TIME ZONE",
+    "severity": "SMALLINT",
+    "rank": "FLOAT",
+}
 
 
 class HttpError(Exception):
@@ -120,14 +147,16 @@ def respond(body: object, status: int = 200, headers: dict[str, str] | None = No
     return Response(raw.encode(), status, headers, media_type="application/json")
 
 
-def problem(err: HttpError) -> Response:
+def problem(err: HttpError, path: str) -> Response:
     body = {
         "type": "about:blank",
-        "title": err.code,
+        "title": HTTPStatus(err.status).phrase,
         "status": err.status,
         "detail": err.detail,
+        "code": err.code,
+        "instance": path,
     }
-    raw = json.dumps({**body, "code": err.code}).encode()
+    raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     return Response(raw, err.status, media_type="application/problem+json")
 
 
@@ -153,11 +182,11 @@ async def authenticate(request: Request, conn: asyncpg.Connection) -> asyncpg.Re
         session_id = uuid.UUID(claims["sid"]) if "sid" in claims else None
     except (TypeError, ValueError) as exc:
         raise HttpError(401, "invalid_token", "The access token is invalid") from exc
-    user = await conn.fetchrow(USER_SQL, user_id)
+    user = await conn.fetchrow(ACCESS_SQL, session_id, user_id)
     if user is None or not user["is_active"]:
         raise HttpError(401, "inactive_account", "This account is not active")
     # A token from a sign-in session that has ended (sign-out, refresh token reuse) is refused.
-    if session_id is not None and await conn.fetchval(SESSION_ENDED_SQL, session_id):
+    if user["session_revoked"]:
         raise HttpError(401, "session_ended", "This session has ended; sign in again")
     return user
 
@@ -204,6 +233,8 @@ def detail(row: asyncpg.Record, user: asyncpg.Record) -> dict[str, Any]:
             "tag": staff,
             "delete": user["role"] == "ADMIN",
             "comment": staff or own,
+            "attach": staff or own,
+            "delete_any_attachment": staff,
         },
     }
 
@@ -211,8 +242,9 @@ def detail(row: asyncpg.Record, user: asyncpg.Record) -> dict[str, Any]:
 def snippet_html(headline: str | None) -> str | None:
     if not headline:
         return None
-    marked = html.escape(headline, quote=True).replace(MARK_START, "<mark>")
-    return nh3.clean(marked.replace(MARK_STOP, "</mark>"), tags={"mark"}, attributes={})
+    escaped = html.escape(" ".join(headline.split()), quote=True)
+    marked = escaped.replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
+    return nh3.clean(marked, tags={"mark"}, attributes={})
 
 
 def encode_cursor(sort: str, key: object, row_id: int) -> str:
@@ -224,12 +256,24 @@ def encode_cursor(sort: str, key: object, row_id: int) -> str:
 def decode_cursor(token: str, sort: str) -> tuple[object, int]:
     try:
         payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if payload["s"] != sort:
+        if not isinstance(payload, dict) or payload["s"] != sort:
             raise ValueError(sort)
-        key = payload["k"]
-        if sort.lstrip("-") in ("created", "updated"):
+        key, row_id = payload["k"], payload["i"]
+        if not isinstance(row_id, int) or isinstance(row_id, bool):
+            raise ValueError(row_id)
+        kind = sort.lstrip("-")
+        if kind in ("created", "updated"):
             key = datetime.fromisoformat(key)
-        return key, int(payload["i"])
+            if key.tzinfo is None:
+                raise ValueError(key)
+        elif kind == "severity":
+            if not isinstance(key, int) or isinstance(key, bool):
+                raise ValueError(key)
+        elif not isinstance(key, int | float) or isinstance(key, bool):
+            raise ValueError(key)
+        else:
+            key = float(key)
+        return key, row_id
     except (ValueError, KeyError, TypeError) as exc:
         raise HttpError(400, "invalid_cursor", "The cursor is not valid for this listing") from exc
 
@@ -241,72 +285,225 @@ def _choices(request: Request, name: str, allowed: tuple[str, ...]) -> list[str]
     return values
 
 
+class _Numbering:
+    """Positional parameters numbered as SQLAlchemy numbers the API's statement: each named
+    parameter once, in the order it is compiled, then the expanded IN lists after all of them."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.expanding: list[tuple[str, int]] = []
+
+    def __call__(self, name: str) -> str:
+        if name not in self.names:
+            self.names.append(name)
+        return f"${self.names.index(name) + 1}"
+
+    def many(self, name: str, count: int) -> str:
+        marks = []
+        for i in range(count):
+            if (name, i) not in self.expanding:
+                self.expanding.append((name, i))
+            marks.append(f"\x00{self.expanding.index((name, i))}\x00")
+        return ", ".join(marks)
+
+    def finish(self, sql: str) -> tuple[str, list[tuple[str, int | None]]]:
+        base = len(self.names)
+        for i in range(len(self.expanding)):
+            sql = sql.replace(f"\x00{i}\x00", f"${base + i + 1}")
+        return sql, [(n, None) for n in self.names] + list(self.expanding)
+
+
+# (scoped, statuses, severities, tags, text, unassigned, assignee, reporter) -> its condition
+# texts in the API's order (tracker.issues.repository._conditions).
+def _conditions(shape: tuple[Any, ...], p: _Numbering) -> list[str]:
+    scoped, statuses, severities, tag_count, text, unassigned, assignee, reporter = shape
+    out = []
+    if scoped:
+        out.append(f"issues.reporter_id = {p('scope_reporter_id')}::INTEGER")
+    if statuses:
+        out.append(f"issues.status IN ({p.many('statuses', statuses)})")
+    if severities:
+        out.append(f"issues.severity IN ({p.many('severities', severities)})")
+    for i in range(tag_count):
+        out.append(
+            "issues.id IN (SELECT issue_tags.issue_id \nFROM issue_tags "
+            "\nWHERE issue_tags.tag_id = (SELECT tags.id \nFROM tags "
+            f"\nWHERE lower(tags.name) = {p(f'tag_{i}')}))"
+        )
+    if text:
+        out.append(f"issues.search @@ {_tsquery(p)}")
+    if unassigned:
+        out.append("issues.assignee_id IS NULL")
+    elif assignee:
+        out.append(f"issues.assignee_id = {p('assignee_id')}::INTEGER")
+    if reporter:
+        out.append(f"issues.reporter_id = {p('reporter_id')}::INTEGER")
+    return out
+
+
+def _tsquery(p: _Numbering) -> str:
+    return f"websearch_to_tsquery({p('config')}::REGCONFIG, {p('q')}::VARCHAR)"
+
+
+def _where(conditions: list[str]) -> str:
+    if not conditions:
+        return "true"
+    if len(conditions) == 1:
+        return conditions[0]
+    # Inside a longer AND, SQLAlchemy parenthesises the custom @@ operator.
+    return " AND ".join(f"({c})" if c.startswith("issues.search @@") else c for c in conditions)
+
+
+def _headline(p: _Numbering) -> str:
+    return (
+        f"ts_headline({p('hl_config')}::REGCONFIG, coalesce(nullif(issues.description, "
+        f"{p('hl_empty')}::VARCHAR), issues.title), {_tsquery(p)}, {p('hl_options')}::VARCHAR) "
+        "AS snippet"
+    )
+
+
+def _ranked_sql(shape: tuple[Any, ...], has_cursor: bool) -> tuple[str, list[Any]]:
+    """The bounded relevance order of tracker.issues.repository._ranked_page."""
+    p = _Numbering()
+    headline = _headline(p)
+    candidates = (
+        "WITH candidates AS \n(SELECT issues.id AS id, issues.search AS search, "
+        "issues.created_at AS created_at \nFROM issues "
+        f"\nWHERE {_where(_conditions(shape, p))} ORDER BY issues.created_at DESC, "
+        f"issues.id DESC \n LIMIT {p('candidates')}::INTEGER)\n "
+    )
+    rank = RANK.format(config=p("config"), q=p("q"))
+    after = ""
+    if has_cursor:
+        after = f"({p('cursor_key')}::FLOAT, {p('cursor_id')}::INTEGER)"
+    limit = f"{p('limit')}::INTEGER"
+    ranked_where = f" \nWHERE ({rank}, candidates.id) < {after} " if has_cursor else " "
+    oldest = (
+        "(issues.created_at, issues.id) < ((SELECT candidates.created_at \nFROM candidates "
+        f"ORDER BY candidates.created_at ASC, candidates.id ASC \n LIMIT {p('one_a')}::INTEGER), "
+        "(SELECT candidates.id \nFROM candidates ORDER BY candidates.created_at ASC, "
+        f"candidates.id ASC \n LIMIT {p('one_b')}::INTEGER))"
+    )
+    older = [*_conditions(shape, p), oldest]
+    if has_cursor:
+        older.append(f"({AGE}, issues.id) < {after}")
+    sql = (
+        f"{candidates}{SUMMARY_SELECT}, {headline}, page.sort_key \nFROM issues JOIN ("
+        "SELECT ranked.page_id AS page_id, ranked.sort_key AS sort_key \nFROM ("
+        f"SELECT candidates.id AS page_id, {rank} AS sort_key \nFROM candidates{ranked_where}"
+        f"ORDER BY {rank} DESC, candidates.id DESC \n LIMIT {limit}) AS ranked UNION ALL "
+        "SELECT older.page_id AS page_id, older.sort_key AS sort_key \nFROM ("
+        f"SELECT issues.id AS page_id, {AGE} AS sort_key \nFROM issues "
+        f"\nWHERE {_where(older)} ORDER BY issues.created_at DESC, issues.id DESC "
+        f"\n LIMIT {limit}) AS older) AS page ON page.page_id = issues.id {PEOPLE} "
+        f"ORDER BY page.sort_key DESC, page.page_id DESC \n LIMIT {limit}"
+    )
+    return p.finish(sql)
+
+
+def _sorted_sql(shape: tuple[Any, ...], sort: str, has_cursor: bool) -> tuple[str, list[Any]]:
+    p = _Numbering()
+    headline = f", {_headline(p)}" if shape[4] else ""
+    kind = sort.lstrip("-")
+    key = f"issues.{SORT_COLUMNS[kind]}"
+    conditions = _conditions(shape, p)
+    desc = sort.startswith("-")
+    direction = "DESC" if desc else "ASC"
+    if has_cursor:
+        after = f"({p('cursor_key')}::{CURSOR_CASTS[kind]}, {p('cursor_id')}::INTEGER)"
+        conditions.append(f"({key}, issues.id) {'<' if desc else '>'} {after}")
+    sql = (
+        f"{SUMMARY_SELECT}{headline}, page.sort_key \nFROM issues JOIN ("
+        f"SELECT issues.id AS page_id, {key} AS sort_key \nFROM issues "
+        f"\nWHERE {_where(conditions)} ORDER BY {key} {direction}, issues.id {direction} "
+        f"\n LIMIT {p('limit')}::INTEGER) AS page ON page.page_id = issues.id {PEOPLE} "
+        f"ORDER BY page.sort_key {direction}, page.page_id {direction}"
+    )
+    return p.finish(sql)
+
+
+# Built once per shape, as the API builds its statements (and uses the text as the cache key).
+_LIST_SQL: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
+
+
+def _user_filter(value: str | None, user: asyncpg.Record, allow_none: bool) -> int | str | None:
+    if value is None:
+        return None
+    pattern = r"^(\d{1,10}|me|none)$" if allow_none else r"^(\d{1,10}|me)$"
+    if not re.fullmatch(pattern, value):
+        raise HttpError(422, "validation_error", "not a user filter")
+    if value == "me":
+        return int(user["id"])
+    return value if value == "none" else int(value)
+
+
 async def list_issues(request: Request) -> Response:
     params = request.query_params
     statuses = _choices(request, "status", STATUSES)
     severities = _choices(request, "severity", SEVERITIES)
-    tags = [t.strip().lower() for t in params.getlist("tag")[:10] if t.strip()]
+    tags = [t.strip() for t in params.getlist("tag")[:10] if t.strip()]
     text = (params.get("q") or "").strip() or None
     sort = params.get("sort") or ("rank" if text else "-created")
-    if sort != "rank" and sort.lstrip("-") not in SORT_COLUMNS:
-        raise HttpError(400, "invalid_sort", "unknown sort")
+    if params.get("sort") is not None and sort.lstrip("-") not in SORT_COLUMNS:
+        raise HttpError(400, "invalid_sort", f"sort must be one of {', '.join(SORTS)}")
     try:
         limit = int(params.get("limit", "25"))
     except ValueError:
         limit = 0
     if not 1 <= limit <= 100:
         raise HttpError(422, "validation_error", "limit must be between 1 and 100")
-
-    args: list[object] = []
-
-    def arg(value: object) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    where: list[str] = []
-    tsquery = ""
-    if text:
-        tsquery = f"websearch_to_tsquery('english'::regconfig, {arg(text)}::varchar)"
-    if statuses:
-        where.append(f"issues.status IN ({', '.join(arg(s) for s in statuses)})")
-    if severities:
-        where.append(f"issues.severity IN ({', '.join(arg(s) for s in severities)})")
-    for name in tags:
-        where.append(
-            "EXISTS (SELECT * FROM issue_tags, tags WHERE issue_tags.issue_id = issues.id "
-            f"AND issue_tags.tag_id = tags.id AND lower(tags.name) = {arg(name)}::varchar)"
-        )
-    if tsquery:
-        where.append(f"issues.search @@ {tsquery}")
-    descending = sort.startswith("-") or sort == "rank"
-    key = (
-        f"ts_rank(issues.search, {tsquery})"
-        if sort == "rank"
-        else f"issues.{SORT_COLUMNS[sort.lstrip('-')]}"
-    )
     cursor = params.get("cursor")
-    if cursor:
-        value, after_id = decode_cursor(cursor, sort)
-        cast = "::real" if sort == "rank" else ""
-        op = "<" if descending else ">"
-        where.append(f"({key}, issues.id) {op} ({arg(value)}{cast}, {arg(after_id)}::integer)")
-    direction = "DESC" if descending else "ASC"
-    snippet = (
-        f", ts_headline('english'::regconfig, coalesce(nullif(issues.description, ''), "
-        f"issues.title), {tsquery}, {arg(HEADLINE_OPTIONS)}::varchar) AS snippet"
-        if tsquery
-        else ""
-    )
-    sql = (
-        f"SELECT {SUMMARY_COLUMNS}{snippet}, page.sort_key FROM issues JOIN ("
-        f"SELECT issues.id AS page_id, {key} AS sort_key FROM issues "
-        f"WHERE {' AND '.join(where) or 'true'} "
-        f"ORDER BY {key} {direction}, issues.id {direction} LIMIT {arg(limit + 1)}::integer"
-        f") AS page ON page.page_id = issues.id {PEOPLE} "
-        f"ORDER BY page.sort_key {direction}, page.page_id {direction}"
-    )
+    after = decode_cursor(cursor, sort) if cursor else None
+
     async with request.app.state.pool.acquire() as conn, conn.transaction():
-        await authenticate(request, conn)
+        user = await authenticate(request, conn)
+        assignee = _user_filter(params.get("assignee_id"), user, allow_none=True)
+        reporter = _user_filter(params.get("reporter_id"), user, allow_none=False)
+        scope = None if user["role"] in STAFF else user["id"]
+        shape = (
+            scope is not None,
+            len(statuses),
+            len(severities),
+            len(tags),
+            text is not None,
+            assignee == "none",
+            assignee not in (None, "none"),
+            reporter is not None,
+        )
+        cache_key = (*shape, sort, after is not None)
+        built = _LIST_SQL.get(cache_key)
+        if built is None:
+            built = _LIST_SQL.setdefault(
+                cache_key,
+                _ranked_sql(shape, after is not None)
+                if sort == "rank"
+                else _sorted_sql(shape, sort, after is not None),
+            )
+        sql, spec = built
+        values: dict[str, Any] = {
+            "scope_reporter_id": scope,
+            "statuses": statuses,
+            "severities": severities,
+            "config": "english",
+            "q": text,
+            "hl_config": "english",
+            "hl_empty": "",
+            "hl_options": HEADLINE_OPTIONS,
+            "assignee_id": assignee,
+            "reporter_id": reporter,
+            "candidates": RANKED_CANDIDATES,
+            "limit": limit + 1,
+            "one_a": 1,
+            "one_b": 1,
+        }
+        for i, name in enumerate(tags):
+            values[f"tag_{i}"] = name.lower()
+        if after is not None:
+            values["cursor_key"], values["cursor_id"] = after
+        args = [values[name] if i is None else values[name][i] for name, i in spec]
+        if text is not None:
+            # As the API: a plan for the actual words, this transaction only (docs/adr/0011).
+            await conn.execute(CUSTOM_PLANS_SQL)
         rows = await conn.fetch(sql, *args)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -328,14 +525,12 @@ async def get_issue(request: Request) -> Response:
     issue_id = _issue_id(request)
     async with request.app.state.pool.acquire() as conn, conn.transaction():
         user = await authenticate(request, conn)
-        sql = DETAIL_SQL
-        args: list[object] = [issue_id]
-        if user["role"] not in STAFF:
-            sql += " AND issues.reporter_id = $2::INTEGER"
-            args.append(user["id"])
-        row = await conn.fetchrow(sql, *args)
-    if row is None:
-        raise HttpError(404, "issue_not_found", f"Issue {issue_id} not found")
+        if user["role"] in STAFF:
+            row = await conn.fetchrow(DETAIL_SQL, issue_id)
+        else:
+            row = await conn.fetchrow(DETAIL_SCOPED_SQL, issue_id, user["id"])
+        if row is None:  # inside the transaction: rolled back, as the API's session is
+            raise HttpError(404, "issue_not_found", f"Issue {issue_id} not found")
     return respond(detail(row, user), headers={"ETag": f'"{row["version"]}"'})
 
 
@@ -376,13 +571,43 @@ def _tags(value: object) -> list[str]:
     return tags
 
 
-async def _notify(
-    conn: asyncpg.Connection, issue_id: int, reporter_id: int, event_id: int, kind: str
+async def _record_event(
+    conn: asyncpg.Connection,
+    issue_id: int,
+    reporter_id: int,
+    actor_id: int,
+    kind: str,
+    data: dict[str, Any],
 ) -> None:
-    payload = json.dumps(
-        {"id": event_id, "issue_id": issue_id, "reporter_id": reporter_id, "kind": kind}
+    """tracker.realtime.service.record_event: ids handed out under the event-order lock."""
+    await conn.execute(EVENT_LOCK_SQL, EVENT_ORDER_LOCK)
+    event = await conn.fetchrow(
+        EVENT_SQL, issue_id, issue_id, reporter_id, actor_id, kind, json.dumps(data)
     )
-    await conn.execute("SELECT pg_notify($1::varchar, $2::varchar)", "tracker_events", payload)
+    payload = json.dumps(
+        {"id": event["id"], "issue_id": issue_id, "reporter_id": reporter_id, "kind": kind}
+    )
+    await conn.execute(NOTIFY_SQL, "tracker_events", payload)
+
+
+async def _ensure_tags(conn: asyncpg.Connection, names: list[str]) -> list[int]:
+    """tracker.issues.repository.ensure_tags: one read when every tag exists (the usual case)."""
+    lowered = sorted({n.lower() for n in names})
+    marks = ", ".join(f"${i}" for i in range(1, len(lowered) + 1))
+    sql = (
+        "SELECT tags.id, lower(tags.name) AS lower_1 \nFROM tags "
+        f"\nWHERE lower(tags.name) IN ({marks})"
+    )
+    found = {r["lower_1"]: r["id"] for r in await conn.fetch(sql, *lowered)}
+    missing = [n for n in names if n.lower() not in found]
+    if missing:
+        values = ", ".join(f"(${i}::VARCHAR)" for i in range(1, len(missing) + 1))
+        await conn.execute(
+            f"INSERT INTO tags (name) VALUES {values} ON CONFLICT (lower(name)) DO NOTHING",
+            *missing,
+        )
+        found = {r["lower_1"]: r["id"] for r in await conn.fetch(sql, *lowered)}
+    return list(found.values())
 
 
 async def create_issue(request: Request) -> Response:
@@ -398,43 +623,21 @@ async def create_issue(request: Request) -> Response:
     async with request.app.state.pool.acquire() as conn, conn.transaction():
         user = await authenticate(request, conn)
         row = await conn.fetchrow(
-            "INSERT INTO issues (title, description, description_html, severity, status, "
-            "reporter_id, version) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-            "RETURNING issues.id, issues.status, issues.version, issues.created_at, "
-            "issues.updated_at",
+            INSERT_ISSUE_SQL,
             title, description, description_html, severity, "OPEN", user["id"], 1,
         )  # fmt: skip
         issue_id = row["id"]
         if tags:
-            marks = ", ".join(f"(${i})" for i in range(1, len(tags) + 1))
-            await conn.execute(
-                f"INSERT INTO tags (name) VALUES {marks} ON CONFLICT (lower(name)) DO NOTHING",
-                *tags,
+            tag_ids = await _ensure_tags(conn, tags)
+            pairs = ", ".join(
+                f"(${2 * i + 1}::INTEGER, ${2 * i + 2}::INTEGER)" for i in range(len(tag_ids))
             )
-            names = ", ".join(f"${i}" for i in range(1, len(tags) + 1))
-            tag_rows = await conn.fetch(
-                f"SELECT tags.id FROM tags WHERE lower(tags.name) IN ({names})", *tags
-            )
-            tag_ids = [r["id"] for r in tag_rows]
-            not_in = ", ".join(f"${i}" for i in range(2, len(tag_ids) + 2))
-            await conn.execute(
-                f"DELETE FROM issue_tags WHERE issue_tags.issue_id = $1 "
-                f"AND issue_tags.tag_id NOT IN ({not_in})",
-                issue_id,
-                *tag_ids,
-            )
-            pairs = ", ".join(f"($1, ${i})" for i in range(2, len(tag_ids) + 2))
             await conn.execute(
                 f"INSERT INTO issue_tags (issue_id, tag_id) VALUES {pairs} ON CONFLICT DO NOTHING",
-                issue_id,
-                *tag_ids,
+                *[v for tag_id in tag_ids for v in (issue_id, tag_id)],
             )
         event_data = {"title": title, "severity": severity, "tags": sorted(tags)}
-        event = await conn.fetchrow(
-            EVENT_SQL,
-            issue_id, issue_id, user["id"], user["id"], "issue.created", json.dumps(event_data),
-        )  # fmt: skip
-        await _notify(conn, issue_id, user["id"], event["id"], "issue.created")
+        await _record_event(conn, issue_id, user["id"], user["id"], "issue.created", event_data)
     staff = user["role"] in STAFF
     out = {
         "id": issue_id,
@@ -460,6 +663,8 @@ async def create_issue(request: Request) -> Response:
             "tag": staff,
             "delete": user["role"] == "ADMIN",
             "comment": True,
+            "attach": True,
+            "delete_any_attachment": staff,
         },
     }
     headers = {"ETag": f'"{row["version"]}"', "Location": f"/api/issues/{issue_id}"}
@@ -501,41 +706,56 @@ async def update_issue(request: Request) -> Response:
             raise HttpError(403, "issue_locked", "This issue is no longer open")
         if version != current["version"]:
             raise HttpError(412, "version_mismatch", "This issue changed since you loaded it")
-        sets: list[str] = []
-        args: list[object] = []
+        # SET in the table's column order, as SQLAlchemy renders the API's UPDATE.
+        values: dict[str, Any] = {}
         changes: dict[str, list[object]] = {}
         for name in ("title", "description", "severity"):
             if name in patch and patch[name] != current[name]:
-                args.append(patch[name])
-                sets.append(f"{name}=${len(args)}")
+                values[name] = patch[name]
                 changes[name] = [current[name], patch[name]]
-        if "description" in changes:
-            args.append(render_markdown(patch["description"]))
-            sets.append(f"description_html=${len(args)}")
+        if "description" in values:
+            values["description_html"] = render_markdown(patch["description"])
         target = patch.get("status")
         if target is not None and target != current["status"]:
             if target not in transitions(user["role"], current["status"]):
                 raise HttpError(409, "invalid_transition", "not a valid workflow step")
-            args.append(target)
-            sets.append(f"status=${len(args)}")
-            sets.append("resolved_at=now()" if target == "DONE" else "resolved_at=NULL")
+            values["status"] = target
             changes["status"] = [current["status"], target]
         if changes:
-            args += [issue_id, current["version"]]
+            sets: list[str] = []
+            args: list[object] = []
+
+            def arg(value: object, cast: str = "") -> str:
+                args.append(value)
+                return f"${len(args)}{cast}"
+
+            for name in ("title", "description", "description_html"):
+                if name in values:
+                    sets.append(f"{name}={arg(values[name], '::VARCHAR')}")
+            for name in ("severity", "status"):
+                if name in values:
+                    sets.append(f"{name}={arg(values[name])}")
+            sets.append(f"version=(issues.version + {arg(1, '::INTEGER')})")
+            if "status" in values:
+                if values["status"] == "DONE":
+                    sets.append("resolved_at=now()")
+                else:
+                    sets.append(f"resolved_at={arg(None, '::TIMESTAMP WITH TIME ZONE')}")
+            sets.append("updated_at=now()")
+            where = (
+                f"issues.id = {arg(issue_id, '::INTEGER')} "
+                f"AND issues.version = {arg(current['version'], '::INTEGER')}"
+            )
             new_version = await conn.fetchval(
-                f"UPDATE issues SET {', '.join(sets)}, version=(issues.version + 1), "
-                f"updated_at=now() WHERE issues.id = ${len(args) - 1} "
-                f"AND issues.version = ${len(args)} RETURNING issues.version",
+                f"UPDATE issues SET {', '.join(sets)} WHERE {where} RETURNING issues.version",
                 *args,
             )
             if new_version is None:
                 raise HttpError(412, "version_mismatch", "This issue changed meanwhile")
-            event = await conn.fetchrow(
-                EVENT_SQL,
-                issue_id, issue_id, current["reporter_id"], user["id"], "issue.updated",
-                json.dumps({"changes": changes}),
+            await _record_event(
+                conn, issue_id, current["reporter_id"], user["id"], "issue.updated",
+                {"changes": changes},
             )  # fmt: skip
-            await _notify(conn, issue_id, current["reporter_id"], event["id"], "issue.updated")
         row = await conn.fetchrow(DETAIL_SQL, issue_id)
     return respond(detail(row, user), headers={"ETag": f'"{row["version"]}"'})
 
@@ -545,7 +765,7 @@ def _handle(endpoint: Any) -> Any:
         try:
             response: Response = await endpoint(request)
         except HttpError as err:
-            return problem(err)
+            return problem(err, request.url.path)
         return response
 
     return wrapped

@@ -419,25 +419,38 @@ def sign_in(port: int, email: str, password: str) -> str:
 
 
 def compare_shapes(ports: dict[str, int], token: str) -> list[str]:
-    """The same GETs on both apps must answer byte-identical JSON; the differences."""
-    paths = [
-        "/api/issues",
-        FILTERED_PATHS[0],
-        f"/api/issues?q={SEARCH_TERMS[1].replace(' ', '+')}",
-    ]
-    paths.append("/api/issues/7")
+    """The same GETs on both apps must answer byte-identical JSON; the differences.
+
+    Every list, filter and search path the scenarios send (a search with no match would prove
+    nothing), each one's second page through its cursor, and a few issues."""
+    import urllib.error
+
+    def fetch(port: int, path: str) -> tuple[int, bytes]:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    search = [f"/api/issues?q={urllib.parse.quote(t)}" for t in SEARCH_TERMS]
+    paths = ["/api/issues", *FILTERED_PATHS, *search]
+    paths += [f"/api/issues/{i}" for i in (1, 7, 500)]
     problems = []
     for path in paths:
-        bodies = []
-        for port in ports.values():
-            req = urllib.request.Request(
-                f"http://127.0.0.1:{port}{path}",
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                bodies.append(resp.read())
-        if bodies[0] != bodies[1]:
+        answers = [fetch(port, path) for port in ports.values()]
+        if answers[0] != answers[1]:
             problems.append(path)
+            continue
+        status, body = answers[0]
+        cursor = json.loads(body).get("next_cursor") if status == 200 else None
+        if cursor and "?" in path:
+            page = f"{path}&cursor={cursor}"
+            if fetch(ports["ours"], page) != fetch(ports["baseline"], page):
+                problems.append(page)
     return problems
 
 
