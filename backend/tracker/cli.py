@@ -249,20 +249,19 @@ def jobs_run(name: Annotated[str, typer.Argument(help="A name from `tracker jobs
 async def _ensure_first_admin(url: str, settings: Settings) -> str | None:
     """Make the first ADMIN when none exists. Returns a message to print once, or None."""
     from tracker.db import make_engine, make_sessionmaker
-    from tracker.users import repository
+    from tracker.users import service
     from tracker.users.models import Role
-    from tracker.users.service import create_user
 
     engine = make_engine(url, pool_size=1, max_overflow=1)
     try:
         async with make_sessionmaker(engine)() as session:
-            if await repository.count_by_role(session, Role.ADMIN):
+            if await service.count_with_role(session, Role.ADMIN):
                 return None
             email = settings.admin_email or "admin@example.com"
             password = settings.admin_password or secrets.token_urlsafe(12)
-            if await repository.get_by_email(session, email):
+            if await service.get_user_by_email(session, email):
                 return f"No ADMIN exists and {email} is taken: use `tracker users create`"
-            await create_user(
+            await service.create_user(
                 session, email=email, password=password, full_name="Administrator", role=Role.ADMIN
             )
             await session.commit()

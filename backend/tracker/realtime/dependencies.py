@@ -20,7 +20,7 @@ from tracker.config import Settings
 from tracker.observability.metrics import WS_DROPPED
 from tracker.realtime.connection import CLOSE_POLICY, Viewer
 from tracker.realtime.schemas import CLIENT_MESSAGE, AuthMessage
-from tracker.users import repository as users
+from tracker.users import service as users
 
 
 class SocketRefused(Exception):
@@ -62,7 +62,7 @@ async def authenticate_socket(
     if claims is None:
         raise SocketRefused("The access token is invalid or expired")
     async with sessionmaker() as session:
-        user = await users.get(session, claims.user_id)
+        user = await users.get_user(session, claims.user_id)
         if user is None or not user.is_active:
             raise SocketRefused("This account is not active")
         return Viewer(user.id, user.full_name, user.role, user.is_active)

@@ -47,6 +47,10 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return await repository.get_by_email(session, email)
 
 
+async def count_with_role(session: AsyncSession, role: Role) -> int:
+    return await repository.count_by_role(session, role)
+
+
 async def list_users(
     session: AsyncSession,
     *,
