@@ -83,7 +83,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with factory() as session:
         try:
             yield session
-            await session.commit()
+            if _has_work(session):
+                await session.commit()
         except BaseException:
             await session.rollback()
             raise
@@ -140,11 +141,38 @@ async def driver(session: AsyncSession, *, write: bool = False) -> asyncpg.Conne
     reads run in it if it has, or on their own otherwise — a GET that only reads never sends
     BEGIN and COMMIT.
     """
+    adapted = await _adapted_connection(session)
+    if write and adapted._transaction is None:
+        await adapted._start_transaction()
+    return cast(asyncpg.Connection, adapted.driver_connection)
+
+
+_ADAPTED = "tracker.adapted_connection"
+
+
+async def _adapted_connection(session: AsyncSession) -> Any:
+    """SQLAlchemy's adapter around the session's asyncpg connection, remembered for as long as
+    the session's transaction lasts (each lookup is a greenlet round trip in SQLAlchemy)."""
+    transaction = session.sync_session.get_transaction()
+    known = session.info.get(_ADAPTED)
+    if transaction is not None and known is not None and known[0] is transaction:
+        return known[1]
     connection = await session.connection()
-    adapted = (await connection.get_raw_connection()).dbapi_connection
-    if write and adapted._transaction is None:  # type: ignore[union-attr]
-        await adapted._start_transaction()  # type: ignore[union-attr]
-    return cast(asyncpg.Connection, adapted.driver_connection)  # type: ignore[union-attr]
+    # The checked-out connection's DBAPI side: plain attributes once connected, no I/O.
+    adapted = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+    session.info[_ADAPTED] = (session.sync_session.get_transaction(), adapted)
+    return adapted
+
+
+def _has_work(session: AsyncSession) -> bool:
+    """Whether committing could change anything: ORM changes to flush, or an open database
+    transaction. A request that only read through `driver()` has neither."""
+    if session.new or session.dirty or session.deleted:
+        return True
+    known = session.info.get(_ADAPTED)
+    if known is None or known[0] is not session.sync_session.get_transaction():
+        return True  # used some other way: let SQLAlchemy decide
+    return known[1]._transaction is not None
 
 
 def _translated(exc: asyncpg.PostgresError, sql: Sql, args: list[Any]) -> DBAPIError:
