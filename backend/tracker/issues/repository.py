@@ -389,20 +389,50 @@ async def lock_for_update(session: AsyncSession, issue_id: int) -> Record | None
 
 
 _NEW_ISSUE_COLUMNS = ("title", "description", "description_html", "severity", "status")
-_INSERT_ISSUE = Sql(
-    insert(_issues_table)
-    .values(
-        {
-            **{name: bindparam(name, type_=_i[name].type) for name in _NEW_ISSUE_COLUMNS},
-            "reporter_id": bindparam("reporter_id", type_=Integer),
-        }
+
+
+def _insert_statement() -> Sql:
+    """The issue and its (existing) tags in one statement:
+
+        WITH issue AS (INSERT INTO issues … RETURNING …),
+             tagged AS (INSERT INTO issue_tags SELECT issue.id, tags.id FROM issue, tags
+                        WHERE lower(tags.name) = ANY($names) … RETURNING tag_id)
+        SELECT issue.*, (SELECT count(*) FROM tagged) AS tagged FROM issue
+    """
+    issue = (
+        insert(_issues_table)
+        .values(
+            {
+                **{name: bindparam(name, type_=_i[name].type) for name in _NEW_ISSUE_COLUMNS},
+                "reporter_id": bindparam("reporter_id", type_=Integer),
+            }
+        )
+        .returning(_i.id, _i.status, _i.version, _i.created_at, _i.updated_at)
+        .cte("issue")
     )
-    .returning(_i.id, _i.status, _i.version, _i.created_at, _i.updated_at)
-)
+    tagged = (
+        insert(issue_tags)
+        .from_select(
+            ["issue_id", "tag_id"],
+            select(issue.c.id, _t.id).where(
+                func.lower(_t.name) == any_(bindparam("tag_names", type_=ARRAY(String)))
+            ),
+        )
+        .on_conflict_do_nothing()
+        .returning(issue_tags.c.tag_id)
+        .cte("tagged")
+    )
+    count = select(func.count()).select_from(tagged).scalar_subquery()
+    return Sql(select(*issue.c, count.label("tagged")))
 
 
-async def insert_issue(session: AsyncSession, values: dict[str, Any]) -> Record:
-    row = await fetchrow(session, _INSERT_ISSUE, values, write=True)
+_INSERT_ISSUE = _insert_statement()
+
+
+async def insert_issue(session: AsyncSession, values: dict[str, Any], tags: list[str]) -> Record:
+    """Insert the issue with those of its (lower-case, distinct) tags that exist already; the
+    row's `tagged` says how many that was."""
+    row = await fetchrow(session, _INSERT_ISSUE, {**values, "tag_names": tags}, write=True)
     assert row is not None
     return row
 

@@ -243,10 +243,11 @@ async def create_issue(
             "status": Status.OPEN,
             "reporter_id": user.id,
         },
+        data.tags,
     )
     issue_id: int = row["id"]
-    if data.tags:
-        # A new issue has no tags to remove: insert only.
+    if row["tagged"] < len(data.tags):
+        # A tag nobody has used yet: create it (the others were attached already).
         await repository.add_issue_tags(
             session, issue_id, await repository.ensure_tags(session, data.tags)
         )
