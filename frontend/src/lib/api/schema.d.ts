@@ -384,6 +384,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/realtime/position": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The live feed's position: read it before loading data, subscribe with it as since
+         * @description The newest event id. A page that reads it *before* loading what it shows, and subscribes
+         *     with it as `since`, gets every change committed after its data was read, with no gap.
+         */
+        get: operations["stream_position_api_realtime_position_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stats/daily": {
         parameters: {
             query?: never;
@@ -1086,6 +1107,17 @@ export interface components {
              */
             samples: number;
             status: components["schemas"]["Status"];
+        };
+        /**
+         * StreamPosition
+         * @description Where the live feed stands: subscribe with `since` set to it after loading data.
+         */
+        StreamPosition: {
+            /**
+             * Position
+             * @description The newest event id (0 when there is none yet); events after it are replayed to a subscription made with this as `since`
+             */
+            position: number;
         };
         /** TagOut */
         TagOut: {
@@ -2154,6 +2186,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    stream_position_api_realtime_position_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamPosition"];
                 };
             };
         };

@@ -10,6 +10,7 @@ import {
 	UPLOAD_TIMEOUT_MS
 } from '../issues.server';
 import { ISSUE_ATTACHMENTS } from '../invalidation';
+import { streamPosition } from '$lib/server/realtime';
 
 const STATUSES = ['OPEN', 'TRIAGED', 'IN_PROGRESS', 'DONE'] as const;
 const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
@@ -28,6 +29,8 @@ export const load: PageServerLoad = async (event) => {
 	const id = issueId(params, url);
 	const client = issueApi(event);
 	const path = { params: { path: { issue_id: id } } };
+	// Before the data: live updates start from here, so nothing committed meanwhile is missed.
+	const position = await streamPosition(client);
 	const [issue, comments, events, attachments] = await Promise.all([
 		client.GET('/api/issues/{issue_id}', path),
 		client.GET('/api/issues/{issue_id}/comments', {
@@ -55,6 +58,7 @@ export const load: PageServerLoad = async (event) => {
 		issue: issue.data,
 		comments: comments.data.items,
 		events: events.data.items,
+		position,
 		attachments: attachments.data,
 		assignees: assignees?.data ?? [],
 		knownTags: (tags?.data ?? []).map((t) => t.name)
