@@ -10,6 +10,7 @@ import {
 	UPLOAD_TIMEOUT_MS
 } from '../issues.server';
 import { ISSUE_ATTACHMENTS } from '../invalidation';
+import { loadHistory, pagesParam } from './history.server';
 import { streamPosition } from '$lib/server/realtime';
 
 const STATUSES = ['OPEN', 'TRIAGED', 'IN_PROGRESS', 'DONE'] as const;
@@ -31,19 +32,13 @@ export const load: PageServerLoad = async (event) => {
 	const path = { params: { path: { issue_id: id } } };
 	// Before the data: live updates start from here, so nothing committed meanwhile is missed.
 	const position = await streamPosition(client);
-	const [issue, comments, events, attachments] = await Promise.all([
+	const [issue, history, attachments] = await Promise.all([
 		client.GET('/api/issues/{issue_id}', path),
-		client.GET('/api/issues/{issue_id}/comments', {
-			params: { path: { issue_id: id }, query: { limit: 200 } }
-		}),
-		client.GET('/api/issues/{issue_id}/events', {
-			params: { path: { issue_id: id }, query: { limit: 200 } }
-		}),
+		loadHistory(client, id, pagesParam(url)),
 		client.GET('/api/issues/{issue_id}/attachments', path)
 	]);
 	if (!issue.data) failLoad(url, issue.response.status, issue.error);
-	if (!comments.data) failLoad(url, comments.response.status, comments.error);
-	if (!events.data) failLoad(url, events.response.status, events.error);
+	if (!history.ok) failLoad(url, history.status, history.error);
 	if (!attachments.data) failLoad(url, attachments.response.status, attachments.error);
 
 	const staff = issue.data.permissions.assign;
@@ -54,10 +49,12 @@ export const load: PageServerLoad = async (event) => {
 			])
 		: [null, null];
 	setHeaders({ 'cache-control': 'private, no-store' });
+	const { comments, events, ...historyState } = history.history;
 	return {
 		issue: issue.data,
-		comments: comments.data.items,
-		events: events.data.items,
+		comments,
+		events,
+		history: historyState,
 		position,
 		attachments: attachments.data,
 		assignees: assignees?.data ?? [],
@@ -172,7 +169,7 @@ export const actions: Actions = {
 			{ params: { path: { issue_id: id } }, body: { body } }
 		);
 		if (!data) return failAction(event.url, response.status, error, { action: 'comment', body });
-		return { ok: true as const, action: 'comment' };
+		return { ok: true as const, action: 'comment', commentId: data.id };
 	},
 
 	editComment: async (event) => {
