@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/api/attachments/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The largest file and the most files per issue the API accepts
+         * @description The limits uploads are held to, as configured; the pages check chosen files against them
+         *     before anything is sent (the API enforces them either way).
+         */
+        get: operations["upload_limits_api_attachments_limits_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/attachments/{attachment_id}": {
         parameters: {
             query?: never;
@@ -1187,6 +1208,23 @@ export interface components {
              */
             recorded: boolean;
         };
+        /**
+         * UploadLimits
+         * @description What uploads the API accepts, so the pages check files against the real limits (an
+         *     operator may change them) before sending any.
+         */
+        UploadLimits: {
+            /**
+             * Max File Bytes
+             * @description Largest accepted file, in bytes (MAX_UPLOAD_BYTES)
+             */
+            max_file_bytes: number;
+            /**
+             * Max Files Per Issue
+             * @description Most files one issue can carry (MAX_ATTACHMENTS_PER_ISSUE)
+             */
+            max_files_per_issue: number;
+        };
         /** UserOut */
         UserOut: {
             /**
@@ -1255,6 +1293,26 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    upload_limits_api_attachments_limits_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadLimits"];
+                };
+            };
+        };
+    };
     download_attachment_api_attachments__attachment_id__get: {
         parameters: {
             query?: {

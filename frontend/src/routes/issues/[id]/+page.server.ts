@@ -12,6 +12,7 @@ import {
 import { ISSUE_ATTACHMENTS } from '../invalidation';
 import { loadHistory, pagesParam } from './history.server';
 import { streamPosition } from '$lib/server/realtime';
+import { uploadLimits } from '$lib/server/uploads';
 
 const STATUSES = ['OPEN', 'TRIAGED', 'IN_PROGRESS', 'DONE'] as const;
 const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
@@ -32,10 +33,11 @@ export const load: PageServerLoad = async (event) => {
 	const path = { params: { path: { issue_id: id } } };
 	// Before the data: live updates start from here, so nothing committed meanwhile is missed.
 	const position = await streamPosition(client);
-	const [issue, history, attachments] = await Promise.all([
+	const [issue, history, attachments, limits] = await Promise.all([
 		client.GET('/api/issues/{issue_id}', path),
 		loadHistory(client, id, pagesParam(url)),
-		client.GET('/api/issues/{issue_id}/attachments', path)
+		client.GET('/api/issues/{issue_id}/attachments', path),
+		uploadLimits(client)
 	]);
 	if (!issue.data) failLoad(url, issue.response.status, issue.error);
 	if (!history.ok) failLoad(url, history.status, history.error);
@@ -57,6 +59,7 @@ export const load: PageServerLoad = async (event) => {
 		history: historyState,
 		position,
 		attachments: attachments.data,
+		uploadLimits: limits,
 		assignees: assignees?.data ?? [],
 		knownTags: (tags?.data ?? []).map((t) => t.name)
 	};
