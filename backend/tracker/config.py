@@ -29,9 +29,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # Connections each API process keeps open, and how many more it may open under a burst. Keep
     # pool size near the concurrent requests one process serves: a request that finds the pool
-    # empty waits, and overflow connections are closed (and re-opened) after every burst.
-    db_pool_size: int = Field(default=20, ge=1, le=500)
-    db_max_overflow: int = Field(default=10, ge=0, le=500)
+    # empty waits (cheap), while overflow connections are closed after every burst and opened
+    # again (a PostgreSQL backend fork and its statements prepared again: expensive).
+    db_pool_size: int = Field(default=30, ge=1, le=500)
+    db_max_overflow: int = Field(default=0, ge=0, le=500)
     embedded_pg_dir: Path = REPO_ROOT / ".data" / "postgres"
     # Another free port is used when this one is taken.
     embedded_pg_port: int = Field(default=54329, ge=1024, le=65535)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, cast
 
+import asyncpg
+from asyncpg import Record as Record
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import ClauseElement
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -78,7 +83,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with factory() as session:
         try:
             yield session
-            await session.commit()
+            if _has_work(session):
+                await session.commit()
         except BaseException:
             await session.rollback()
             raise
@@ -87,3 +93,112 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # "function" scope: commit before the response is sent, so a client never sees success for a
 # transaction that then fails to commit.
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+# ---- the hot paths: statements compiled once, run on the session's driver connection ------------
+#
+# SQLAlchemy's per-execution machinery (cache-key walk, execution context, result wrapping, the
+# greenlet bridge) costs several times what PostgreSQL spends on a small indexed query. The few
+# statements every request runs (the access check, an issue page, the list, a write and its event)
+# are written as Core statements like the rest, compiled once to PostgreSQL's own SQL, and sent
+# through the asyncpg connection that the request's session holds — in the same transaction
+# (docs/adr/0012-hot-paths-on-the-driver.md).
+
+_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+
+
+class Sql:
+    """A Core statement compiled once: its SQL text ($1, $2 …) and the parameter names in order."""
+
+    __slots__ = ("defaults", "names", "text")
+
+    def __init__(self, statement: ClauseElement) -> None:
+        compiled: Any = statement.compile(dialect=_DIALECT)
+        self.text: str = compiled.string
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        # Values the statement carries itself (`version + 1`), and columns' Python-side scalar
+        # defaults (an INSERT's `version` = 1), which SQLAlchemy would fill in at execution time.
+        self.defaults: dict[str, Any] = {
+            name: compiled.binds[name].value
+            for name in self.names
+            if name in compiled.binds and not compiled.binds[name].required
+        }
+        for column in (*compiled.insert_prefetch, *compiled.update_prefetch):
+            if column.default is None or not column.default.is_scalar:
+                raise ValueError(f"{column} needs a value: its default is not a constant")
+            self.defaults[column.key] = column.default.arg
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        if self.defaults:
+            params = {**self.defaults, **params}
+        return [params[name] for name in self.names]
+
+
+async def driver(session: AsyncSession, *, write: bool = False) -> asyncpg.Connection:
+    """The asyncpg connection of the session's transaction.
+
+    `write=True` makes sure the transaction has begun (as the session's first statement would);
+    reads run in it if it has, or on their own otherwise — a GET that only reads never sends
+    BEGIN and COMMIT.
+    """
+    adapted = await _adapted_connection(session)
+    if write and adapted._transaction is None:
+        await adapted._start_transaction()
+    return cast(asyncpg.Connection, adapted.driver_connection)
+
+
+_ADAPTED = "tracker.adapted_connection"
+
+
+async def _adapted_connection(session: AsyncSession) -> Any:
+    """SQLAlchemy's adapter around the session's asyncpg connection, remembered for as long as
+    the session's transaction lasts (each lookup is a greenlet round trip in SQLAlchemy)."""
+    transaction = session.sync_session.get_transaction()
+    known = session.info.get(_ADAPTED)
+    if transaction is not None and known is not None and known[0] is transaction:
+        return known[1]
+    connection = await session.connection()
+    # The checked-out connection's DBAPI side: plain attributes once connected, no I/O.
+    adapted = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+    session.info[_ADAPTED] = (session.sync_session.get_transaction(), adapted)
+    return adapted
+
+
+def _has_work(session: AsyncSession) -> bool:
+    """Whether committing could change anything: ORM changes to flush, or an open database
+    transaction. A request that only read through `driver()` has neither."""
+    if session.new or session.dirty or session.deleted:
+        return True
+    known = session.info.get(_ADAPTED)
+    if known is None or known[0] is not session.sync_session.get_transaction():
+        return True  # used some other way: let SQLAlchemy decide
+    return known[1]._transaction is not None
+
+
+def _translated(exc: asyncpg.PostgresError, sql: Sql, args: list[Any]) -> DBAPIError:
+    """The exception SQLAlchemy would have raised, so error handling is the same on both paths."""
+    integrity = isinstance(exc, asyncpg.IntegrityConstraintViolationError)
+    kind = IntegrityError if integrity else DBAPIError
+    return kind(sql.text, args, exc)
+
+
+async def fetch(
+    session: AsyncSession, sql: Sql, params: Mapping[str, Any] = {}, *, write: bool = False
+) -> list[Record]:
+    args = sql.args(params)
+    conn = await driver(session, write=write)
+    try:
+        return cast(list[Record], await conn.fetch(sql.text, *args))
+    except asyncpg.PostgresError as exc:
+        raise _translated(exc, sql, args) from exc
+
+
+async def fetchrow(
+    session: AsyncSession, sql: Sql, params: Mapping[str, Any] = {}, *, write: bool = False
+) -> Record | None:
+    args = sql.args(params)
+    conn = await driver(session, write=write)
+    try:
+        return cast(Record | None, await conn.fetchrow(sql.text, *args))
+    except asyncpg.PostgresError as exc:
+        raise _translated(exc, sql, args) from exc

@@ -69,9 +69,10 @@ def _token_from(request: Request, settings: Settings) -> str | None:
     return None
 
 
-async def authenticate(session: DbSession, request: Request) -> User | None:
+async def _authenticate(session: AsyncSession, request: Request) -> User | None:
     # Settings straight from the app rather than through AppSettings: every dependency node is
-    # walked by FastAPI on every request, and this one runs on nearly all of them.
+    # solved by FastAPI on every request, so each policy below is a single node that does the
+    # authentication itself.
     settings: Settings = request.app.state.settings
     token = _token_from(request, settings)
     if token is None:
@@ -84,6 +85,13 @@ async def authenticate(session: DbSession, request: Request) -> User | None:
     return user
 
 
+async def _signed_in(session: AsyncSession, request: Request) -> User:
+    user = await _authenticate(session, request)
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
 @policy("anyone")
 async def anyone() -> None:
     """No authentication at all, on purpose: sign-up, sign-in and the token endpoints must work
@@ -91,21 +99,20 @@ async def anyone() -> None:
 
 
 @policy("public")
-async def public(user: Annotated[User | None, Depends(authenticate)]) -> User | None:
+async def public(session: DbSession, request: Request) -> User | None:
     """Anyone, signed in or not. Declares a route public on purpose."""
-    return user
+    return await _authenticate(session, request)
 
 
 @policy("authenticated")
-async def current_user(user: Annotated[User | None, Depends(authenticate)]) -> User:
-    if user is None:
-        raise Unauthorized()
-    return user
+async def current_user(session: DbSession, request: Request) -> User:
+    return await _signed_in(session, request)
 
 
 def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, User]]:
     @policy("role:" + ",".join(sorted(r.value for r in roles)))
-    async def dependency(user: Annotated[User, Depends(current_user)]) -> User:
+    async def dependency(session: DbSession, request: Request) -> User:
+        user = await _signed_in(session, request)
         if user.role not in roles:
             raise Forbidden(
                 f"This needs the role {' or '.join(r.value for r in roles)}", code="role_required"

@@ -4,7 +4,6 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, exists, func, select, text, update
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.auth.models import (
@@ -14,6 +13,7 @@ from tracker.auth.models import (
     OidcLoginState,
     RefreshToken,
 )
+from tracker.db import Record, Sql, fetchrow
 from tracker.users.models import User
 
 # --- the access check on every authenticated request -------------------------------------------
@@ -35,12 +35,14 @@ _ACCESS_CHECK = select(
 ).where(User.__table__.c.id == bindparam("user_id"))
 
 
+_ACCESS_CHECK_SQL = Sql(_ACCESS_CHECK)
+
+
 async def access_check(
     session: AsyncSession, user_id: int, family_id: uuid.UUID | None
-) -> RowMapping | None:
+) -> Record | None:
     """The user's columns and whether the sign-in session `family_id` was revoked."""
-    result = await session.execute(_ACCESS_CHECK, {"user_id": user_id, "family_id": family_id})
-    return result.mappings().one_or_none()
+    return await fetchrow(session, _ACCESS_CHECK_SQL, {"user_id": user_id, "family_id": family_id})
 
 
 # --- authorization codes ---------------------------------------------------------------------

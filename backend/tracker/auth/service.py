@@ -354,7 +354,9 @@ async def user_for_access(session: AsyncSession, claims: AccessClaims) -> User:
         raise Unauthorized("This session has ended; sign in again", code="session_ended")
     # A detached User built from plain columns: an ORM load (identity map, instance state) on
     # every request costs several times the query itself. Nothing changes the caller through it.
-    return User(**{c.key: row[c.key] for c in repository.USER_COLUMNS})
+    values = {c.key: row[c.key] for c in repository.USER_COLUMNS}
+    values["role"] = Role(values["role"])
+    return User(**values)
 
 
 # Expired refresh tokens are kept a day, so a client presenting one just after it lapsed is told

@@ -46,8 +46,30 @@ def issue_access_token(
     return jwt.encode(payload, settings.secret_key, algorithm=ALGORITHM)
 
 
+# Verified tokens, so a client's every request does not check the same signature again: a
+# token's claims never change, and expiry is checked on each use. Bounded; the oldest goes first.
+_VERIFIED: dict[tuple[str, str], AccessClaims] = {}
+_VERIFIED_MAX = 4096
+
+
 def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
     """The token's claims when it is a valid, unexpired access token signed by us; else None."""
+    key = (settings.secret_key, token)
+    claims = _VERIFIED.get(key)
+    if claims is None:
+        claims = _verify(settings, token)
+        if claims is None:
+            return None
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            del _VERIFIED[next(iter(_VERIFIED))]
+        _VERIFIED[key] = claims
+    if claims.expires_at <= datetime.now(UTC):
+        _VERIFIED.pop(key, None)
+        return None
+    return claims
+
+
+def _verify(settings: Settings, token: str) -> AccessClaims | None:
     try:
         payload = jwt.decode(
             token,

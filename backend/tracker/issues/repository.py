@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Integer,
     Select,
     String,
     Table,
     and_,
+    any_,
     bindparam,
     cast,
     delete,
@@ -26,7 +28,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, aggregate_order_by, insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,14 +36,14 @@ from sqlalchemy.sql import Subquery
 from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
 from tracker.comments.models import Comment
+from tracker.db import Record, Sql, driver, fetch, fetchrow
 from tracker.issues.cursor import Cursor
 from tracker.issues.models import Issue, Severity, Status, Tag, issue_tags
 from tracker.users.models import Role, User
 
 # The hot statements are Core (table columns, not ORM attributes): the ORM's compile and
 # row-loading steps cost more CPU than these queries take in PostgreSQL.
-_issues_table = Issue.__table__
-assert isinstance(_issues_table, Table)
+_issues_table: Table = Issue.__table__  # type: ignore[assignment]
 _i = _issues_table.c
 _t = Tag.__table__.c
 _c = Comment.__table__.c
@@ -160,9 +161,9 @@ def _conditions(
     if scoped:
         out.append(_i.reporter_id == bindparam("scope_reporter_id"))
     if statuses:
-        out.append(_i.status.in_(bindparam("statuses", expanding=True)))
+        out.append(_i.status == any_(bindparam("statuses", type_=ARRAY(String))))
     if severities:
-        out.append(_i.severity.in_(bindparam("severities", expanding=True)))
+        out.append(_i.severity == any_(bindparam("severities", type_=ARRAY(String))))
     for i in range(tag_count):
         # The tag's id is looked up once (the unique lower(name) index), then its issues through
         # the (tag_id) index, instead of joining tags for every candidate issue.
@@ -199,8 +200,8 @@ _TSQUERY = func.websearch_to_tsquery("english", bindparam("q", type_=String))
 # Every list statement is built once per shape (which filters are present, the sort, whether a
 # cursor is given) and reused with new parameters: building and cache-keying a statement this
 # size costs more CPU than PostgreSQL spends running it. There are a few hundred shapes at most.
-_CUSTOM_PLANS = sql_text("SET LOCAL plan_cache_mode = force_custom_plan")
-_LIST_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
+_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
+_LIST_STATEMENTS: dict[tuple[Any, ...], Sql] = {}
 
 
 # Relevance ranks at most this many matches: the newest ones (docs/adr/0011).
@@ -307,7 +308,7 @@ async def list_page(
     sort: str,
     cursor: Cursor | None,
     limit: int,
-) -> tuple[list[RowMapping], str]:
+) -> tuple[list[Record], str]:
     """One statement: the page (plus one row to know if there is more), newest key last.
 
     `sort` is one of SORTS, or "rank" (text relevance, only with a text query). Returns the rows
@@ -320,20 +321,19 @@ async def list_page(
     stmt = _LIST_STATEMENTS.get(cache_key)
     if stmt is None:
         stmt = _LIST_STATEMENTS.setdefault(
-            cache_key, _list_statement(shape, sort, cursor is not None)
+            cache_key, Sql(_list_statement(shape, sort, cursor is not None))
         )
-    if flt.text is not None:
-        # How many issues match depends entirely on the words: a plan made once for any words
-        # (PostgreSQL's generic plan for a prepared statement) walks the date index for a common
-        # term and costs 8x the plan made for the actual words. This transaction only.
-        await session.execute(_CUSTOM_PLANS)
     params = flt.params()
     params["limit"] = limit + 1
     if cursor is not None:
         params["cursor_key"] = cursor.key
         params["cursor_id"] = cursor.id
-    rows = list((await session.execute(stmt, params)).mappings())
-    return rows, "sort_key"
+    if flt.text is not None:
+        # How many issues match depends entirely on the words: a plan made once for any words
+        # (PostgreSQL's generic plan for a prepared statement) walks the date index for a common
+        # term and costs 8x the plan made for the actual words. This transaction only.
+        await (await driver(session, write=True)).execute(_CUSTOM_PLANS)
+    return await fetch(session, stmt, params), "sort_key"
 
 
 def _detail_statement(scoped: bool) -> Select[Any]:
@@ -356,19 +356,19 @@ def _detail_statement(scoped: bool) -> Select[Any]:
     return stmt
 
 
-_DETAIL = {scoped: _detail_statement(scoped) for scoped in (False, True)}
+_DETAIL = {scoped: Sql(_detail_statement(scoped)) for scoped in (False, True)}
 
 
 async def get_detail(
     session: AsyncSession, issue_id: int, scope_reporter_id: int | None
-) -> RowMapping | None:
+) -> Record | None:
     stmt = _DETAIL[scope_reporter_id is not None]
-    params = {"issue_id": issue_id, "scope_reporter_id": scope_reporter_id}
-    row: RowMapping | None = (await session.execute(stmt, params)).mappings().one_or_none()
-    return row
+    return await fetchrow(
+        session, stmt, {"issue_id": issue_id, "scope_reporter_id": scope_reporter_id}
+    )
 
 
-_LOCK_FOR_UPDATE = (
+_LOCK_FOR_UPDATE = Sql(
     select(
         _i.id,
         _i.title,
@@ -384,34 +384,66 @@ _LOCK_FOR_UPDATE = (
 )
 
 
-async def lock_for_update(session: AsyncSession, issue_id: int) -> RowMapping | None:
-    result = await session.execute(_LOCK_FOR_UPDATE, {"issue_id": issue_id})
-    return result.mappings().one_or_none()
+async def lock_for_update(session: AsyncSession, issue_id: int) -> Record | None:
+    return await fetchrow(session, _LOCK_FOR_UPDATE, {"issue_id": issue_id}, write=True)
 
 
-_INSERT_ISSUE = insert(_issues_table).returning(
-    _i.id, _i.status, _i.version, _i.created_at, _i.updated_at
+_NEW_ISSUE_COLUMNS = ("title", "description", "description_html", "severity", "status")
+_INSERT_ISSUE = Sql(
+    insert(_issues_table)
+    .values(
+        {
+            **{name: bindparam(name, type_=_i[name].type) for name in _NEW_ISSUE_COLUMNS},
+            "reporter_id": bindparam("reporter_id", type_=Integer),
+        }
+    )
+    .returning(_i.id, _i.status, _i.version, _i.created_at, _i.updated_at)
 )
 
 
-async def insert_issue(session: AsyncSession, values: dict[str, Any]) -> RowMapping:
-    return (await session.execute(_INSERT_ISSUE, values)).mappings().one()
+async def insert_issue(session: AsyncSession, values: dict[str, Any]) -> Record:
+    row = await fetchrow(session, _INSERT_ISSUE, values, write=True)
+    assert row is not None
+    return row
+
+
+# One UPDATE per set of changed fields, built once. `resolved_at` is set by the database clock.
+_UPDATES: dict[tuple[str, ...], Sql] = {}
+NOW = "now"
+
+
+def _update_statement(names: tuple[str, ...]) -> Sql:
+    values: dict[str, Any] = {
+        name: func.now() if name == "resolved_at_now" else bindparam(name, type_=_i[name].type)
+        for name in names
+    }
+    if "resolved_at_now" in values:
+        values["resolved_at"] = values.pop("resolved_at_now")
+    return Sql(
+        update(_issues_table)
+        .where(
+            _i.id == bindparam("issue_id", type_=Integer),
+            _i.version == bindparam("expected_version", type_=Integer),
+        )
+        .values({**values, "version": _i.version + 1, "updated_at": func.now()})
+        .returning(_i.version)
+    )
 
 
 async def update_issue(
     session: AsyncSession, issue_id: int, version: int, values: dict[str, Any]
 ) -> int | None:
-    """Apply `values` when the row still has `version`; the new version, or None."""
-    stmt = (
-        update(Issue)
-        .where(Issue.id == issue_id, Issue.version == version)
-        .values(**values, version=Issue.version + 1, updated_at=func.now())
-        .returning(Issue.version)
-        # No Issue objects live in the session on this path: skip evaluating the criteria
-        # against the identity map.
-        .execution_options(synchronize_session=False)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    """Apply `values` when the row still has `version`; the new version, or None.
+    `resolved_at=NOW` sets the resolution time from the database clock."""
+    params = {k: v for k, v in values.items() if not (k == "resolved_at" and v == NOW)}
+    names = tuple(sorted(params)) + (("resolved_at_now",) if len(params) < len(values) else ())
+    stmt = _UPDATES.get(names)
+    if stmt is None:
+        stmt = _UPDATES.setdefault(names, _update_statement(names))
+    params["issue_id"] = issue_id
+    params["expected_version"] = version
+    row = await fetchrow(session, stmt, params, write=True)
+    return None if row is None else int(row["version"])
 
 
 async def touch_issue(session: AsyncSession, issue_id: int) -> None:
@@ -429,8 +461,10 @@ async def existing_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:
     return set(await session.scalars(select(Issue.id).where(Issue.id.in_(ids))))
 
 
-_TAG_IDS = select(Tag.id, func.lower(Tag.name)).where(
-    func.lower(Tag.name).in_(bindparam("names", expanding=True))
+_TAG_IDS = Sql(
+    select(_t.id, func.lower(_t.name).label("name")).where(
+        func.lower(_t.name) == any_(bindparam("names", type_=ARRAY(String)))
+    )
 )
 
 
@@ -440,7 +474,7 @@ async def ensure_tags(session: AsyncSession, names: Sequence[str]) -> list[int]:
         return []
     lowered = sorted({n.lower() for n in names})
     found: dict[str, int] = {
-        name: tag_id for tag_id, name in await session.execute(_TAG_IDS, {"names": lowered})
+        r["name"]: r["id"] for r in await fetch(session, _TAG_IDS, {"names": lowered}, write=True)
     }
     missing = [n for n in names if n.lower() not in found]
     if missing:
@@ -452,7 +486,8 @@ async def ensure_tags(session: AsyncSession, names: Sequence[str]) -> list[int]:
             .on_conflict_do_nothing(index_elements=[func.lower(Tag.name)])
         )
         found = {
-            name: tag_id for tag_id, name in await session.execute(_TAG_IDS, {"names": lowered})
+            r["name"]: r["id"]
+            for r in await fetch(session, _TAG_IDS, {"names": lowered}, write=True)
         }
     return list(found.values())
 
@@ -467,12 +502,23 @@ async def tag_names(session: AsyncSession, issue_id: int) -> list[str]:
     return list((await session.execute(stmt)).scalars())
 
 
+_ADD_TAGS = Sql(
+    insert(issue_tags)
+    .from_select(
+        ["issue_id", "tag_id"],
+        select(
+            bindparam("issue_id", type_=Integer),
+            func.unnest(bindparam("tag_ids", type_=ARRAY(Integer))),
+        ),
+    )
+    .on_conflict_do_nothing()
+)
+
+
 async def add_issue_tags(session: AsyncSession, issue_id: int, tag_ids: Sequence[int]) -> None:
     if tag_ids:
-        await session.execute(
-            insert(issue_tags)
-            .values([{"issue_id": issue_id, "tag_id": t} for t in tag_ids])
-            .on_conflict_do_nothing()
+        await fetch(
+            session, _ADD_TAGS, {"issue_id": issue_id, "tag_ids": list(tag_ids)}, write=True
         )
 
 

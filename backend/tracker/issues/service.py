@@ -8,8 +8,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.activity.service import record_event
@@ -17,6 +15,7 @@ from tracker.attachments import service as attachments
 from tracker.attachments.multipart import ReceivedFile
 from tracker.auth.dependencies import is_staff
 from tracker.config import Settings
+from tracker.db import Record
 from tracker.errors import (
     BadRequest,
     Conflict,
@@ -76,7 +75,7 @@ def _user_ref(user_id: int | None, name: str | None) -> UserRef | None:
     return None if user_id is None or name is None else UserRef(id=user_id, full_name=name)
 
 
-def _summary_fields(row: RowMapping) -> dict[str, Any]:
+def _summary_fields(row: Record) -> dict[str, Any]:
     return {
         "id": row["id"],
         "title": row["title"],
@@ -287,7 +286,7 @@ async def create_issue(
     )
 
 
-def _check_may_edit(user: User, fields: set[str], current: RowMapping) -> None:
+def _check_may_edit(user: User, fields: set[str], current: Record) -> None:
     staff_only = fields & {"status", "assignee_id", "tags"}
     if staff_only and not is_staff(user):
         raise Forbidden(
@@ -354,17 +353,18 @@ async def update_issue(
     if "status" in fields and patch.status != current["status"]:
         target = patch.status
         assert target is not None
-        if not workflow.can_transition(user.role, current["status"], target):
-            allowed = workflow.allowed_transitions(user.role, current["status"])
+        status = Status(current["status"])
+        if not workflow.can_transition(user.role, status, target):
+            allowed = workflow.allowed_transitions(user.role, status)
             raise Conflict(
-                f"An issue that is {current['status'].value} cannot move to {target.value}; "
+                f"An issue that is {status.value} cannot move to {target.value}; "
                 f"allowed: {', '.join(s.value for s in allowed) or 'none'}",
                 code="invalid_transition",
                 allowed=[s.value for s in allowed],
-                current=current["status"].value,
+                current=status.value,
             )
         values["status"] = target
-        values["resolved_at"] = func.now() if target == Status.DONE else None
+        values["resolved_at"] = repository.NOW if target == Status.DONE else None
         changes["status"] = [current["status"], target]
 
     if "assignee_id" in fields and patch.assignee_id != current["assignee_id"]:
@@ -421,7 +421,7 @@ async def delete_issue(
         reporter_id=current["reporter_id"],
         actor_id=user.id,
         kind="issue.deleted",
-        data={"title": current["title"], "status": current["status"].value},
+        data={"title": current["title"], "status": str(current["status"])},
         exists=False,
     )
     await repository.delete_issue(session, issue_id)

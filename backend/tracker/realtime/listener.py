@@ -183,6 +183,13 @@ class Listener:
             elif isinstance(note, dict):
                 notes.append(note)
         ids = [n["id"] for n in notes if isinstance(n.get("id"), int)]
+        if not self.hub.channels:
+            # Nobody here is subscribed: nothing to fetch or send. A later subscription resumes
+            # from the newest id (ids commit in order), and replays from the table if it asks.
+            self._replayed.clear()
+            if ids:
+                self.last_id = self.hub.last_event_id = max(ids)
+            return
         rows: dict[int, repository.EventRow] = {}
         for start in range(0, len(ids), FETCH_CHUNK):
             for row in await repository.events_by_ids(conn, ids[start : start + FETCH_CHUNK]):
