@@ -1,4 +1,4 @@
-"""Attachment endpoints: upload to an issue, list, download, thumbnail, delete."""
+"""Attachment endpoints: upload limits, upload to an issue, list, download, thumbnail, delete."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tracker.attachments.dependencies import (
     IssueForUploader,
     UploadForm,
 )
-from tracker.attachments.schemas import AttachmentOut
+from tracker.attachments.schemas import AttachmentOut, UploadLimits
 from tracker.auth.dependencies import AppSettings, CurrentUser
 from tracker.db import DbSession
 from tracker.issues.dependencies import IssueForViewer
@@ -42,6 +42,18 @@ def _serve(request: Request, file: service.FileToServe) -> Response:
     if file.etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return FileResponse(file.path, media_type=file.content_type, headers=headers)
+
+
+# Declared before /attachments/{attachment_id}, which would otherwise take "limits" for an id.
+@router.get(
+    "/attachments/limits",
+    response_model=UploadLimits,
+    summary="The largest file and the most files per issue the API accepts",
+)
+async def upload_limits(user: CurrentUser, settings: AppSettings) -> UploadLimits:
+    """The limits uploads are held to, as configured; the pages check chosen files against them
+    before anything is sent (the API enforces them either way)."""
+    return UploadLimits.from_settings(settings)
 
 
 @router.post(

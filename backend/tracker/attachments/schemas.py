@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from tracker.config import Settings
+
 
 class AttachmentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -40,3 +42,20 @@ class AttachmentOut(BaseModel):
         if self.content_type == "application/pdf":
             return "pdf"
         return "none"
+
+
+class UploadLimits(BaseModel):
+    """What uploads the API accepts, so the pages check files against the real limits (an
+    operator may change them) before sending any."""
+
+    max_file_bytes: int = Field(description="Largest accepted file, in bytes (MAX_UPLOAD_BYTES)")
+    max_files_per_issue: int = Field(
+        description="Most files one issue can carry (MAX_ATTACHMENTS_PER_ISSUE)"
+    )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> UploadLimits:
+        return cls(
+            max_file_bytes=settings.max_upload_bytes,
+            max_files_per_issue=settings.max_attachments_per_issue,
+        )

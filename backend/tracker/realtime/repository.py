@@ -61,7 +61,9 @@ async def events_after(conn: AsyncConnection, after_id: int, limit: int) -> list
     return _rows((await conn.execute(stmt)).all())
 
 
-async def latest_event_id(conn: AsyncConnection) -> int:
+async def latest_event_id(conn: AsyncConnection | AsyncSession) -> int:
+    """The newest committed event id (0 before the first): ids commit in id order, so every
+    event after it is yet to come."""
     return int((await conn.execute(select(func.coalesce(func.max(IssueEvent.id), 0)))).scalar_one())
 
 

@@ -111,3 +111,13 @@ def error_message(code: str, message: str, *, channel: str | None = None) -> str
 
 def control_message(kind: str, **fields: Any) -> str:
     return dumps({"type": kind, **fields})
+
+
+class StreamPosition(BaseModel):
+    """Where the live feed stands: subscribe with `since` set to it after loading data."""
+
+    position: int = Field(
+        ge=0,
+        description="The newest event id (0 when there is none yet); events after it are "
+        "replayed to a subscription made with this as `since`",
+    )

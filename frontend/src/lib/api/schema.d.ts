@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/api/attachments/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The largest file and the most files per issue the API accepts
+         * @description The limits uploads are held to, as configured; the pages check chosen files against them
+         *     before anything is sent (the API enforces them either way).
+         */
+        get: operations["upload_limits_api_attachments_limits_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/attachments/{attachment_id}": {
         parameters: {
             query?: never;
@@ -376,6 +397,27 @@ export interface paths {
          * @description The database answers and its schema is at the migration head this code expects.
          */
         get: operations["api_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime/position": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The live feed's position: read it before loading data, subscribe with it as since
+         * @description The newest event id. A page that reads it *before* loading what it shows, and subscribes
+         *     with it as `since`, gets every change committed after its data was read, with no gap.
+         */
+        get: operations["stream_position_api_realtime_position_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1087,6 +1129,17 @@ export interface components {
             samples: number;
             status: components["schemas"]["Status"];
         };
+        /**
+         * StreamPosition
+         * @description Where the live feed stands: subscribe with `since` set to it after loading data.
+         */
+        StreamPosition: {
+            /**
+             * Position
+             * @description The newest event id (0 when there is none yet); events after it are replayed to a subscription made with this as `since`
+             */
+            position: number;
+        };
         /** TagOut */
         TagOut: {
             /** Id */
@@ -1154,6 +1207,23 @@ export interface components {
              * @description False when no snapshot exists for this day
              */
             recorded: boolean;
+        };
+        /**
+         * UploadLimits
+         * @description What uploads the API accepts, so the pages check files against the real limits (an
+         *     operator may change them) before sending any.
+         */
+        UploadLimits: {
+            /**
+             * Max File Bytes
+             * @description Largest accepted file, in bytes (MAX_UPLOAD_BYTES)
+             */
+            max_file_bytes: number;
+            /**
+             * Max Files Per Issue
+             * @description Most files one issue can carry (MAX_ATTACHMENTS_PER_ISSUE)
+             */
+            max_files_per_issue: number;
         };
         /** UserOut */
         UserOut: {
@@ -1223,6 +1293,26 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    upload_limits_api_attachments_limits_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadLimits"];
+                };
+            };
+        };
+    };
     download_attachment_api_attachments__attachment_id__get: {
         parameters: {
             query?: {
@@ -2154,6 +2244,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    stream_position_api_realtime_position_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamPosition"];
                 };
             };
         };

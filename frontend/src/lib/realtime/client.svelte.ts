@@ -1,10 +1,11 @@
 // One WebSocket per tab, shared by every component that wants live updates.
 //
 // The socket signs in with the httpOnly session cookie (the web server proxies /api/ws on the same
-// origin, so page JavaScript never sees a token). Each channel remembers the last event id it
-// delivered; after a reconnect the client re-subscribes with `since` and the server replays what
-// was missed, in order. Events arrive in id order per channel, so an id at or below the last one
-// delivered is a duplicate and is dropped.
+// origin, so page JavaScript never sees a token). Every subscriber has a cursor: the last event id
+// it has seen, or the stream position its page's data was loaded at (`since`). The channel asks
+// the server to replay everything after the lowest cursor, on subscribe and after a reconnect;
+// events arrive in id order, so an id at or below a subscriber's cursor is one it already has and
+// is not given to it again.
 import { untrack } from 'svelte';
 import { backoffDelay } from './backoff';
 import type { Channel, ConnectionStatus, Me, RealtimeEvent, ServerMessage } from './types';
@@ -19,13 +20,29 @@ export interface SubscribeOptions {
 	onResync?: () => void;
 	/** The channel was refused or taken away (e.g. `issue_not_found`). */
 	onError?: (code: string, message: string) => void;
+	/**
+	 * The stream position the page's data was loaded at (`position` from the page's load, which
+	 * reads GET /api/realtime/position before the data). Every event after it is delivered, the
+	 * ones committed while the page was loading included, so nothing falls between the data and
+	 * the live updates. Such an event may already be in the data: handlers apply it idempotently.
+	 * Without it, events from the moment of subscribing on.
+	 */
+	since?: number | null;
+}
+
+interface Listener {
+	handler: EventHandler;
+	options: SubscribeOptions;
+	/** The last event id this listener has seen; null until the server says where "now" is. */
+	cursor: number | null;
 }
 
 interface ChannelState {
-	handlers: Set<EventHandler>;
-	options: Set<SubscribeOptions>;
-	/** Resume cursor: the newest event id delivered on this channel (or the server's baseline). */
+	listeners: Set<Listener>;
+	/** The newest event id delivered on the channel (or the server's baseline), null if none. */
 	lastId: number | null;
+	/** The `since` of the subscribe message sent for the current socket; undefined: not sent. */
+	requested: number | null | undefined;
 }
 
 /** The server pings every `heartbeat` s; silence for this many intervals means a dead link. */
@@ -46,6 +63,7 @@ export class RealtimeClient {
 	#watchdog: ReturnType<typeof setTimeout> | undefined;
 	#heartbeatMs = 20_000;
 	#listening = false;
+	#flushQueued = false;
 
 	constructor(url: () => string) {
 		this.#url = url;
@@ -61,26 +79,57 @@ export class RealtimeClient {
 	#subscribe(channel: Channel, handler: EventHandler, options: SubscribeOptions): () => void {
 		let state = this.#channels.get(channel);
 		if (!state) {
-			state = { handlers: new Set(), options: new Set(), lastId: null };
+			state = { listeners: new Set(), lastId: null, requested: undefined };
 			this.#channels.set(channel, state);
-			this.#send({ type: 'subscribe', channel, since: null });
 		}
-		state.handlers.add(handler);
-		state.options.add(options);
+		const since = options.since ?? null;
+		// Joining a live channel without a position: from what the channel has reached.
+		const listener: Listener = { handler, options, cursor: since ?? state.lastId };
+		state.listeners.add(listener);
+		if (state.requested !== undefined) {
+			// Already subscribed on this socket: events after `since` that it delivered before this
+			// listener joined are needed again (or the live-only subscription must become a replay).
+			const covered = state.lastId ?? state.requested;
+			if (since !== null && (covered === null || covered > since)) state.requested = undefined;
+		}
+		this.#subscribeSoon();
 		clearTimeout(this.#idleTimer);
 		this.#ensureOpen();
 		const current = state;
 		return () => {
-			current.handlers.delete(handler);
-			current.options.delete(options);
-			if (current.handlers.size === 0 && this.#channels.get(channel) === current) {
+			current.listeners.delete(listener);
+			if (current.listeners.size === 0 && this.#channels.get(channel) === current) {
 				this.#channels.delete(channel);
-				this.#send({ type: 'unsubscribe', channel });
+				if (current.requested !== undefined) this.#send({ type: 'unsubscribe', channel });
 				if (this.#channels.size === 0) {
 					this.#idleTimer = setTimeout(() => this.#closeIdle(), IDLE_CLOSE_MS);
 				}
 			}
 		};
+	}
+
+	/**
+	 * Send the pending subscribe messages once the current task is done: components of one page
+	 * subscribe to the same channel in the same update (the issue page and its presence avatars),
+	 * and one message with the lowest `since` serves them all.
+	 */
+	#subscribeSoon(): void {
+		if (this.#flushQueued) return;
+		this.#flushQueued = true;
+		queueMicrotask(() => {
+			this.#flushQueued = false;
+			this.#sendSubscriptions();
+		});
+	}
+
+	#sendSubscriptions(): void {
+		if (this.#socket?.readyState !== WebSocket.OPEN) return; // sent on open
+		for (const [channel, state] of this.#channels) {
+			if (state.requested !== undefined) continue;
+			const since = resumeFrom(state);
+			state.requested = since;
+			this.#send({ type: 'subscribe', channel, since });
+		}
 	}
 
 	// -- connection -----------------------------------------------------------------------------
@@ -106,10 +155,9 @@ export class RealtimeClient {
 		this.#socket = socket;
 		socket.onopen = () => {
 			this.#armWatchdog();
-			// Resume every channel from the last event it delivered.
-			for (const [channel, state] of this.#channels) {
-				this.#send({ type: 'subscribe', channel, since: state.lastId });
-			}
+			// Resume every channel from the oldest cursor among its listeners.
+			for (const state of this.#channels.values()) state.requested = undefined;
+			this.#sendSubscriptions();
 		};
 		socket.onmessage = (message) => {
 			this.#armWatchdog();
@@ -204,21 +252,31 @@ export class RealtimeClient {
 				this.#send({ type: 'pong' });
 				break;
 			case 'subscribed': {
-				// Nothing delivered yet: the server's baseline is where a reconnect resumes from.
+				// Everything after `last_id` reaches the subscription: listeners that had no position
+				// start there, and a channel that delivered nothing yet resumes from it.
 				const state = this.#channels.get(message.channel);
-				if (state && state.lastId === null) state.lastId = message.last_id;
-				break;
-			}
-			case 'resync':
-				for (const options of this.#channels.get(message.channel)?.options ?? []) {
-					options.onResync?.();
+				if (!state) break;
+				state.lastId = Math.max(state.lastId ?? 0, message.last_id);
+				for (const listener of state.listeners) {
+					if (listener.cursor === null) listener.cursor = message.last_id;
 				}
 				break;
+			}
+			case 'resync': {
+				// Nothing is replayed: every listener goes on from the live stream (after the
+				// `subscribed` baseline) and reloads what it shows.
+				const state = this.#channels.get(message.channel);
+				for (const listener of state?.listeners ?? []) {
+					listener.cursor = state?.lastId ?? null;
+					listener.options.onResync?.();
+				}
+				break;
+			}
 			case 'error':
 				if (message.channel) {
 					const state = this.#channels.get(message.channel);
-					for (const options of state?.options ?? []) {
-						options.onError?.(message.code, message.message);
+					for (const listener of state?.listeners ?? []) {
+						listener.options.onError?.(message.code, message.message);
 					}
 				}
 				break;
@@ -231,16 +289,26 @@ export class RealtimeClient {
 	#deliver(event: RealtimeEvent): void {
 		const state = this.#channels.get(event.channel);
 		if (!state) return;
-		if (event.id !== null) {
-			if (state.lastId !== null && event.id <= state.lastId) return; // seen already
-			state.lastId = event.id;
-		}
-		for (const handler of [...state.handlers]) {
+		if (event.id !== null) state.lastId = Math.max(state.lastId ?? 0, event.id);
+		for (const listener of [...state.listeners]) {
+			if (event.id !== null) {
+				if (listener.cursor !== null && event.id <= listener.cursor) continue; // has it
+				listener.cursor = event.id;
+			}
 			try {
-				handler(event);
+				listener.handler(event);
 			} catch (error) {
 				console.error('[realtime] handler failed', error);
 			}
 		}
 	}
+}
+
+/** Where a (re)subscription starts: the oldest cursor, so every listener gets what it lacks. */
+function resumeFrom(state: ChannelState): number | null {
+	let since: number | null = null;
+	for (const { cursor } of state.listeners) {
+		if (cursor !== null && (since === null || cursor < since)) since = cursor;
+	}
+	return since ?? state.lastId;
 }

@@ -1,11 +1,19 @@
 import { api, type Schemas } from '$lib/server/api';
+import { streamPosition } from '$lib/server/realtime';
 import type { PageServerLoad } from './$types';
 import { DEFAULT_RANGE, RANGES } from './ranges';
 
 export type DashboardData =
 	| { state: 'signed-out'; days: number }
 	| { state: 'error'; days: number; message: string }
-	| { state: 'ok'; days: number; summary: Schemas['StatsSummary']; daily: Schemas['DailyStats'] };
+	| {
+			state: 'ok';
+			days: number;
+			summary: Schemas['StatsSummary'];
+			daily: Schemas['DailyStats'];
+			/** The live feed's position before the numbers were read: live updates start there. */
+			position: number | null;
+	  };
 
 // hooks.server.ts resolves the session (refreshing the access token when needed) and sends
 // signed-out visitors to sign in; the token stays on the server.
@@ -20,6 +28,7 @@ export const load: PageServerLoad = async ({ fetch, locals, url, depends, setHea
 
 	const client = api(fetch, { accessToken: token });
 	try {
+		const position = await streamPosition(client);
 		const [summary, daily] = await Promise.all([
 			client.GET('/api/stats/summary'),
 			client.GET('/api/stats/daily', { params: { query: { days } } })
@@ -34,7 +43,13 @@ export const load: PageServerLoad = async ({ fetch, locals, url, depends, setHea
 				message: `The API answered ${summary.response.ok ? daily.response.status : summary.response.status}.`
 			} satisfies DashboardData;
 		}
-		return { state: 'ok', days, summary: summary.data, daily: daily.data } satisfies DashboardData;
+		return {
+			state: 'ok',
+			days,
+			summary: summary.data,
+			daily: daily.data,
+			position
+		} satisfies DashboardData;
 	} catch (err) {
 		const message =
 			err instanceof Error && err.name === 'TimeoutError'

@@ -1,5 +1,6 @@
 import type { PageServerLoad } from './$types';
 import type { Schemas } from '$lib/server/api';
+import { streamPosition } from '$lib/server/realtime';
 import { failLoad, issueApi } from './issues.server';
 
 const STATUSES = ['OPEN', 'TRIAGED', 'IN_PROGRESS', 'DONE'] as const;
@@ -27,6 +28,8 @@ export const load: PageServerLoad = async (event) => {
 	};
 	const cursor = p.get('cursor') ?? undefined;
 
+	// Before the data: live updates start from here, so nothing committed meanwhile is missed.
+	const position = await streamPosition(client);
 	const [list, tags, assignees] = await Promise.all([
 		client.GET('/api/issues', {
 			params: {
@@ -47,6 +50,8 @@ export const load: PageServerLoad = async (event) => {
 		client.GET('/api/issues/assignees')
 	]);
 	if (!list.data) failLoad(url, list.response.status, list.error);
+	// And after: a change with an id up to here may or may not be in the rows just read.
+	const through = await streamPosition(client);
 	setHeaders({ 'cache-control': 'private, no-store' });
 
 	return {
@@ -54,6 +59,8 @@ export const load: PageServerLoad = async (event) => {
 		cursor: cursor ?? null,
 		page: list.data,
 		tags: (tags.data ?? []) as Schemas['TagOut'][],
-		assignees: assignees.data ?? null
+		assignees: assignees.data ?? null,
+		position,
+		through
 	};
 };

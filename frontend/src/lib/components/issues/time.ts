@@ -27,3 +27,14 @@ export function relativeTime(iso: string, now: number = Date.now()): string {
 export function absoluteTime(iso: string): string {
 	return `${absolute.format(new Date(iso))} UTC`;
 }
+
+/**
+ * Microseconds since the epoch of an API timestamp (ISO 8601 with up to six fraction digits):
+ * exact where `Date` keeps only milliseconds, so two changes in the same millisecond still order.
+ */
+export function micros(iso: string): number {
+	const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(.*)$/.exec(iso);
+	if (!m) return Date.parse(iso) * 1000;
+	const whole = Date.parse(m[1] + (m[3] || 'Z'));
+	return whole * 1000 + Number((m[2] ?? '').padEnd(6, '0').slice(0, 6));
+}

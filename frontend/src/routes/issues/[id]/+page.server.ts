@@ -10,6 +10,9 @@ import {
 	UPLOAD_TIMEOUT_MS
 } from '../issues.server';
 import { ISSUE_ATTACHMENTS } from '../invalidation';
+import { loadHistory, pagesParam } from './history.server';
+import { streamPosition } from '$lib/server/realtime';
+import { uploadLimits } from '$lib/server/uploads';
 
 const STATUSES = ['OPEN', 'TRIAGED', 'IN_PROGRESS', 'DONE'] as const;
 const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
@@ -28,19 +31,16 @@ export const load: PageServerLoad = async (event) => {
 	const id = issueId(params, url);
 	const client = issueApi(event);
 	const path = { params: { path: { issue_id: id } } };
-	const [issue, comments, events, attachments] = await Promise.all([
+	// Before the data: live updates start from here, so nothing committed meanwhile is missed.
+	const position = await streamPosition(client);
+	const [issue, history, attachments, limits] = await Promise.all([
 		client.GET('/api/issues/{issue_id}', path),
-		client.GET('/api/issues/{issue_id}/comments', {
-			params: { path: { issue_id: id }, query: { limit: 200 } }
-		}),
-		client.GET('/api/issues/{issue_id}/events', {
-			params: { path: { issue_id: id }, query: { limit: 200 } }
-		}),
-		client.GET('/api/issues/{issue_id}/attachments', path)
+		loadHistory(client, id, pagesParam(url)),
+		client.GET('/api/issues/{issue_id}/attachments', path),
+		uploadLimits(client)
 	]);
 	if (!issue.data) failLoad(url, issue.response.status, issue.error);
-	if (!comments.data) failLoad(url, comments.response.status, comments.error);
-	if (!events.data) failLoad(url, events.response.status, events.error);
+	if (!history.ok) failLoad(url, history.status, history.error);
 	if (!attachments.data) failLoad(url, attachments.response.status, attachments.error);
 
 	const staff = issue.data.permissions.assign;
@@ -51,11 +51,15 @@ export const load: PageServerLoad = async (event) => {
 			])
 		: [null, null];
 	setHeaders({ 'cache-control': 'private, no-store' });
+	const { comments, events, ...historyState } = history.history;
 	return {
 		issue: issue.data,
-		comments: comments.data.items,
-		events: events.data.items,
+		comments,
+		events,
+		history: historyState,
+		position,
 		attachments: attachments.data,
+		uploadLimits: limits,
 		assignees: assignees?.data ?? [],
 		knownTags: (tags?.data ?? []).map((t) => t.name)
 	};
@@ -168,7 +172,7 @@ export const actions: Actions = {
 			{ params: { path: { issue_id: id } }, body: { body } }
 		);
 		if (!data) return failAction(event.url, response.status, error, { action: 'comment', body });
-		return { ok: true as const, action: 'comment' };
+		return { ok: true as const, action: 'comment', commentId: data.id };
 	},
 
 	editComment: async (event) => {

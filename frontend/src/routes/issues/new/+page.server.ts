@@ -8,6 +8,7 @@ import {
 	parseTags,
 	UPLOAD_TIMEOUT_MS
 } from '../issues.server';
+import { uploadLimits } from '$lib/server/uploads';
 
 const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 type Severity = (typeof SEVERITIES)[number];
@@ -26,8 +27,11 @@ function values(form: FormData) {
 
 export const load: PageServerLoad = async (event) => {
 	const client = issueApi(event);
-	const tags = await client.GET('/api/tags', { params: { query: { limit: 200 } } });
-	return { tags: (tags.data ?? []).map((t) => t.name) };
+	const [tags, limits] = await Promise.all([
+		client.GET('/api/tags', { params: { query: { limit: 200 } } }),
+		uploadLimits(client)
+	]);
+	return { tags: (tags.data ?? []).map((t) => t.name), uploadLimits: limits };
 };
 
 export const actions: Actions = {
