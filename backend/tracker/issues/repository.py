@@ -394,10 +394,10 @@ _NEW_ISSUE_COLUMNS = ("title", "description", "description_html", "severity", "s
 def _insert_statement() -> Sql:
     """The issue and its (existing) tags in one statement:
 
-        WITH issue AS (INSERT INTO issues … RETURNING …),
-             tagged AS (INSERT INTO issue_tags SELECT issue.id, tags.id FROM issue, tags
-                        WHERE lower(tags.name) = ANY($names) … RETURNING tag_id)
-        SELECT issue.*, (SELECT count(*) FROM tagged) AS tagged FROM issue
+    WITH issue AS (INSERT INTO issues … RETURNING …),
+         tagged AS (INSERT INTO issue_tags SELECT issue.id, tags.id FROM issue, tags
+                    WHERE lower(tags.name) = ANY($names) … RETURNING tag_id)
+    SELECT issue.*, (SELECT count(*) FROM tagged) AS tagged FROM issue
     """
     issue = (
         insert(_issues_table)

@@ -17,10 +17,8 @@ from tracker.issues.dependencies import (
     etag,
 )
 from tracker.issues.markdown import render_markdown
-from tracker.issues.models import Severity, Status
 from tracker.issues.schemas import (
     CREATE_REQUEST_BODY,
-    SORTS,
     EventPage,
     IssueDetail,
     IssuePage,
@@ -35,41 +33,11 @@ from tracker.issues.schemas import (
 
 router = APIRouter(tags=["issues"])
 
-USER_FILTER = r"^(\d{1,10}|me|none)$"
-
 
 @router.get("/issues", response_model=IssuePage, summary="List and search issues")
 async def list_issues(
-    session: DbSession,
-    user: CurrentUser,
-    status_: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006
-    severity: Annotated[list[Severity], Query()] = [],  # noqa: B006
-    tag: Annotated[list[str], Query(max_length=30)] = [],  # noqa: B006
-    q: Annotated[str | None, Query(max_length=200, description="full-text search")] = None,
-    assignee_id: Annotated[
-        str | None, Query(pattern=USER_FILTER, description="a user id, `me` or `none`")
-    ] = None,
-    reporter_id: Annotated[
-        str | None, Query(pattern=r"^(\d{1,10}|me)$", description="a user id or `me`")
-    ] = None,
-    sort: Annotated[
-        str | None,
-        Query(description=f"one of {', '.join(SORTS)}; default -created, or relevance with `q`"),
-    ] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    session: DbSession, user: CurrentUser, query: Annotated[IssueQuery, Query()]
 ) -> IssuePage:
-    query = IssueQuery(
-        status=status_,
-        severity=severity,
-        tag=tag[:10],
-        q=q,
-        assignee=assignee_id,
-        reporter=reporter_id,
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
-    )
     return await service.list_issues(session, user, query)
 
 

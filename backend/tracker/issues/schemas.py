@@ -199,15 +199,26 @@ class MarkdownPreviewOut(BaseModel):
 SORTS = ("created", "-created", "updated", "-updated", "severity", "-severity")
 
 
+USER_FILTER = r"^(\d{1,10}|me|none)$"
+
+
 class IssueQuery(BaseModel):
-    """Filters and ordering of an issue listing, parsed from the query string."""
+    """Filters and ordering of an issue listing: GET /issues's query string, validated in one
+    pass (one model rather than a parameter each)."""
 
     status: list[Status] = Field(default_factory=list)
     severity: list[Severity] = Field(default_factory=list)
-    tag: list[str] = Field(default_factory=list)
-    q: str | None = None
-    assignee: int | str | None = Field(default=None, description="a user id, 'me' or 'none'")
-    reporter: int | str | None = Field(default=None, description="a user id or 'me'")
-    sort: str | None = None
-    cursor: str | None = None
-    limit: int = 25
+    tag: list[Annotated[str, StringConstraints(max_length=30)]] = Field(default_factory=list)
+    q: str | None = Field(default=None, max_length=200, description="full-text search")
+    assignee_id: str | None = Field(
+        default=None, pattern=USER_FILTER, description="a user id, `me` or `none`"
+    )
+    reporter_id: str | None = Field(
+        default=None, pattern=r"^(\d{1,10}|me)$", description="a user id or `me`"
+    )
+    sort: str | None = Field(
+        default=None,
+        description=f"one of {', '.join(SORTS)}; default -created, or relevance with `q`",
+    )
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=25, ge=1, le=100)

@@ -115,12 +115,13 @@ async def list_issues(session: AsyncSession, user: User, query: IssueQuery) -> I
     if query.sort is not None and query.sort not in SORTS:
         raise BadRequest(f"sort must be one of {', '.join(SORTS)}", code="invalid_sort")
     sort = query.sort or ("rank" if text else "-created")
-    assignee = _resolve_user_filter(query.assignee, user, allow_none=True)
-    reporter = _resolve_user_filter(query.reporter, user, allow_none=False)
+    assignee = _resolve_user_filter(query.assignee_id, user, allow_none=True)
+    reporter = _resolve_user_filter(query.reporter_id, user, allow_none=False)
     flt = repository.ListFilter(
         statuses=query.status,
         severities=query.severity,
-        tags=[t.strip() for t in query.tag if t.strip()],
+        # At most ten tags, as an issue can have.
+        tags=[t.strip() for t in query.tag[:10] if t.strip()],
         text=text,
         assignee_id=None if assignee == "none" else assignee,
         unassigned=assignee == "none",
