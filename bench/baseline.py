@@ -2,10 +2,14 @@
 authentication as the tracker's API, written directly on asyncpg and Starlette.
 
 No ORM, no dependency injection, no pydantic: the ratio ours/baseline in the benchmark table is
-what those layers (and our middleware) cost on identical database work. Each request runs the
-same statements in one transaction, as the API's request session does (BEGIN, the user lookup,
-the endpoint's statements, COMMIT); the Markdown renderer is the project's own, so rendering
-costs the same on both sides.
+what those layers (and our middleware) cost on identical database work. The SQL text is the
+API's own: its compiled statements (tracker.db.Sql) are imported at start-up, so the two can
+never drift apart; at request time this app only reads their `.text` and orders the parameters.
+The transactions are the API's too (tracker.db.driver): a request that only reads sends each
+statement on its own, with no BEGIN/COMMIT; a text search begins one for its
+`SET LOCAL plan_cache_mode`; a write checks access first, then begins at its first write
+statement and commits at the end. The Markdown renderer and snippet sanitiser are the project's
+own, so that work costs the same on both sides.
 
     DATABASE_URL=postgresql://... SECRET_KEY=... uvicorn baseline:app --app-dir bench --port 8100
 
@@ -17,43 +21,48 @@ PATCH with If-Match for title, description, severity and status (the workflow st
 from __future__ import annotations
 
 import base64
-import html
+import gc
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import jwt
-import nh3
+from sqlalchemy import String, bindparam, func
+from sqlalchemy.dialects.postgresql import insert
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tracker.activity.service import _RECORD as RECORD_EVENT
+from tracker.auth.repository import _ACCESS_CHECK_SQL as ACCESS_CHECK
+from tracker.db import Sql
 from tracker.issues.markdown import render_markdown
+from tracker.issues.models import Tag
+from tracker.issues.repository import _ADD_TAGS as ADD_TAGS
+from tracker.issues.repository import _CUSTOM_PLANS as CUSTOM_PLANS
+from tracker.issues.repository import _DETAIL as DETAIL
+from tracker.issues.repository import _INSERT_ISSUE as INSERT_ISSUE
+from tracker.issues.repository import _LOCK_FOR_UPDATE as LOCK_FOR_UPDATE
+from tracker.issues.repository import _TAG_IDS as TAG_IDS
+from tracker.issues.repository import _list_statement, _update_statement
+from tracker.issues.snippets import snippet_html
 
 STATUSES = ("OPEN", "TRIAGED", "IN_PROGRESS", "DONE")
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 STAFF = ("ADMIN", "MAINTAINER")
 SORTS = ("created", "-created", "updated", "-updated", "severity", "-severity")
-SORT_COLUMNS = {
-    "created": "created_at",
-    "updated": "updated_at",
-    "severity": "severity_rank",
-}
 TAG_RE = re.compile(r"^[a-z0-9_\- ]{1,30}$")
 ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
-MARK_START, MARK_STOP = "\x02", "\x03"
-HEADLINE_OPTIONS = (
-    f'StartSel="{MARK_START}", StopSel="{MARK_STOP}", MaxWords=35, MinWords=12, '
-    'ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
-)
 FORWARD = {
     "OPEN": {"TRIAGED"},
     "TRIAGED": {"IN_PROGRESS"},
@@ -67,67 +76,47 @@ BACK = {
     "DONE": {"IN_PROGRESS", "OPEN"},
 }
 
-# The statements below are the API's own text, byte for byte (whitespace included), as
-# PostgreSQL's statement log shows them: the same text means the same prepared statements and
-# plans, so the ratio measures only what the layers above the driver cost.
-ACCESS_SQL = (
-    "SELECT users.id, users.email, users.full_name, users.password_hash, users.role, "
-    "users.is_active, users.last_login_at, users.created_at, users.updated_at, EXISTS (SELECT * "
-    "\nFROM refresh_tokens \nWHERE refresh_tokens.family_id = $1::UUID AND "
-    "refresh_tokens.revoked_at IS NOT NULL) AS session_revoked \nFROM users "
-    "\nWHERE users.id = $2::INTEGER"
-)
-SUMMARY_SELECT = (
-    "SELECT issues.id, issues.title, issues.status, issues.severity, issues.version, "
-    "issues.created_at, issues.updated_at, issues.resolved_at, issues.reporter_id, "
-    "reporter.full_name AS reporter_name, issues.assignee_id, assignee.full_name AS assignee_name, "
-    "(SELECT coalesce(array_agg(tags.name ORDER BY tags.name), '{}'::varchar[]) AS coalesce_1 "
-    "\nFROM issue_tags JOIN tags ON tags.id = issue_tags.tag_id "
-    "\nWHERE issue_tags.issue_id = issues.id) AS tags, (SELECT count(*) AS count_1 "
-    "\nFROM comments \nWHERE comments.issue_id = issues.id) AS comment_count"
-)
-PEOPLE = (
-    "JOIN users AS reporter ON reporter.id = issues.reporter_id "
-    "LEFT OUTER JOIN users AS assignee ON assignee.id = issues.assignee_id"
-)
-DETAIL_SQL = (
-    f"{SUMMARY_SELECT}, issues.description, issues.description_html, (SELECT count(*) AS count_2 "
-    "\nFROM attachments \nWHERE attachments.issue_id = issues.id) AS attachment_count "
-    f"\nFROM issues {PEOPLE} \nWHERE issues.id = $1::INTEGER"
-)
-DETAIL_SCOPED_SQL = f"{DETAIL_SQL} AND issues.reporter_id = $2::INTEGER"
-LOCK_SQL = (
-    "SELECT issues.id, issues.title, issues.description, issues.severity, issues.status, "
-    "issues.reporter_id, issues.assignee_id, issues.version \nFROM issues "
-    "\nWHERE issues.id = $1::INTEGER FOR UPDATE"
-)
-INSERT_ISSUE_SQL = (
-    "INSERT INTO issues (title, description, description_html, severity, status, reporter_id, "
-    "version) VALUES ($1::VARCHAR, $2::VARCHAR, $3::VARCHAR, $4, $5, $6::INTEGER, $7::INTEGER) "
-    "RETURNING issues.id, issues.status, issues.version, issues.created_at, issues.updated_at"
-)
-EVENT_ORDER_LOCK = 7_354_201_106
-EVENT_LOCK_SQL = "SELECT pg_advisory_xact_lock($1::BIGINT) AS pg_advisory_xact_lock_1"
-EVENT_SQL = (
-    "INSERT INTO issue_events (issue_id, issue_ref, reporter_id, actor_id, kind, data) "
-    "VALUES ($1::INTEGER, $2::INTEGER, $3::INTEGER, $4::INTEGER, $5::VARCHAR, $6::JSONB) "
-    "RETURNING issue_events.id, issue_events.created_at"
-)
-NOTIFY_SQL = "SELECT pg_notify($1::VARCHAR, $2) AS pg_notify_1"
-CUSTOM_PLANS_SQL = "SET LOCAL plan_cache_mode = force_custom_plan"
-# Relevance ranks at most this many matches, the newest (docs/adr/0011-bounded-search-ranking.md).
-RANKED_CANDIDATES = 1000
-RANK = (
-    "CAST(ts_rank(candidates.search, websearch_to_tsquery({config}::REGCONFIG, {q}::VARCHAR)) "
-    "AS DOUBLE PRECISION)"
-)
-AGE = "CAST(EXTRACT(epoch FROM issues.created_at) * 1000000 - 9000000000000000 AS DOUBLE PRECISION)"
-CURSOR_CASTS = {
-    "created": "TIMESTAMP WITH TIME ZONE",
-    "updated": "TIMESTAMP WITH TIME ZONE",
-    "severity": "SMALLINT",
-    "rank": "FLOAT",
-}
+
+# ---- the API's statements -----------------------------------------------------------------
+#
+# Everything above is compiled once by the API's own modules at import. The statements built per
+# shape are built here the way the API builds them, from the same functions, once per shape.
+
+# tracker.issues.repository.list_page: one statement per (filter shape, sort, cursor or not).
+_LIST: dict[tuple[Any, ...], Sql] = {}
+# tracker.issues.repository.update_issue: one UPDATE per set of changed fields.
+_UPDATES: dict[tuple[str, ...], Sql] = {}
+# tracker.issues.repository.ensure_tags: the INSERT of tags that do not exist yet, per count.
+_NEW_TAGS: dict[int, Sql] = {}
+_RESOLVED_NOW = object()
+
+
+def _list_sql(shape: tuple[Any, ...], sort: str, has_cursor: bool) -> Sql:
+    key = (*shape, sort, has_cursor)
+    stmt = _LIST.get(key)
+    if stmt is None:
+        stmt = _LIST.setdefault(key, Sql(_list_statement(shape, sort, has_cursor)))
+    return stmt
+
+
+def _update_sql(names: tuple[str, ...]) -> Sql:
+    stmt = _UPDATES.get(names)
+    if stmt is None:
+        stmt = _UPDATES.setdefault(names, _update_statement(names))
+    return stmt
+
+
+def _new_tags_sql(count: int) -> Sql:
+    stmt = _NEW_TAGS.get(count)
+    if stmt is None:
+        # The statement the API's ensure_tags executes, with a parameter per name, in order.
+        built = Sql(
+            insert(Tag.__table__)
+            .values([{"name": bindparam(f"name_{i}", type_=String())} for i in range(count)])
+            .on_conflict_do_nothing(index_elements=[func.lower(Tag.__table__.c.name)])
+        )
+        stmt = _NEW_TAGS.setdefault(count, built)
+    return stmt
 
 
 class HttpError(Exception):
@@ -160,35 +149,64 @@ def problem(err: HttpError, path: str) -> Response:
     return Response(raw, err.status, media_type="application/problem+json")
 
 
-async def authenticate(request: Request, conn: asyncpg.Connection) -> asyncpg.Record:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise HttpError(401, "not_authenticated", "Sign in first")
+# ---- authentication -------------------------------------------------------------------------
+
+# As tracker.auth.tokens: a verified token's claims (user id, sign-in session, expiry) are
+# remembered, so a client's every request does not check the same signature again; expiry is
+# checked on each use. Bounded; the oldest goes first.
+_VERIFIED: dict[str, tuple[int, uuid.UUID | None, int]] = {}
+_VERIFIED_MAX = 4096
+
+
+def _verify(secret: str, token: str) -> tuple[int, uuid.UUID | None, int]:
     try:
         claims = jwt.decode(
-            token.strip(),
-            request.app.state.secret,
+            token,
+            secret,
             algorithms=["HS256"],
             issuer="tracker",
             options={"require": ["exp", "iat", "sub", "jti", "typ", "iss"]},
         )
-        user_id = int(claims["sub"])
-    except (jwt.PyJWTError, TypeError, ValueError) as exc:
+    except jwt.PyJWTError as exc:
         raise HttpError(401, "invalid_token", "The access token is invalid or expired") from exc
     if claims.get("typ") != "access":
         raise HttpError(401, "invalid_token", "The access token is invalid or expired")
     try:
+        user_id = int(claims["sub"])
         session_id = uuid.UUID(claims["sid"]) if "sid" in claims else None
-    except (TypeError, ValueError) as exc:
-        raise HttpError(401, "invalid_token", "The access token is invalid") from exc
-    user = await conn.fetchrow(ACCESS_SQL, session_id, user_id)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise HttpError(401, "invalid_token", "The access token is invalid or expired") from exc
+    return user_id, session_id, int(claims["exp"])
+
+
+async def authenticate(request: Request, conn: asyncpg.Connection) -> asyncpg.Record:
+    """The API's access check: the token, then one query for the user and their sign-in session
+    (on its own, before any transaction, as the API's policies run it)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HttpError(401, "not_authenticated", "Sign in first")
+    token = token.strip()
+    claims = _VERIFIED.get(token)
+    if claims is None:
+        claims = _verify(request.app.state.secret, token)
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            del _VERIFIED[next(iter(_VERIFIED))]
+        _VERIFIED[token] = claims
+    if claims[2] <= time.time():
+        _VERIFIED.pop(token, None)
+        raise HttpError(401, "invalid_token", "The access token is invalid or expired")
+    params = {"user_id": claims[0], "family_id": claims[1]}
+    user = await conn.fetchrow(ACCESS_CHECK.text, *ACCESS_CHECK.args(params))
     if user is None or not user["is_active"]:
         raise HttpError(401, "inactive_account", "This account is not active")
     # A token from a sign-in session that has ended (sign-out, refresh token reuse) is refused.
     if user["session_revoked"]:
         raise HttpError(401, "session_ended", "This session has ended; sign in again")
     return user
+
+
+# ---- the JSON -------------------------------------------------------------------------------
 
 
 def _ref(user_id: int | None, name: str | None) -> dict[str, Any] | None:
@@ -239,14 +257,6 @@ def detail(row: asyncpg.Record, user: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-def snippet_html(headline: str | None) -> str | None:
-    if not headline:
-        return None
-    escaped = html.escape(" ".join(headline.split()), quote=True)
-    marked = escaped.replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
-    return nh3.clean(marked, tags={"mark"}, attributes={})
-
-
 def encode_cursor(sort: str, key: object, row_id: int) -> str:
     value = key.isoformat() if isinstance(key, datetime) else key
     raw = json.dumps({"s": sort, "k": value, "i": row_id}, separators=(",", ":"))
@@ -278,152 +288,14 @@ def decode_cursor(token: str, sort: str) -> tuple[object, int]:
         raise HttpError(400, "invalid_cursor", "The cursor is not valid for this listing") from exc
 
 
+# ---- reading --------------------------------------------------------------------------------
+
+
 def _choices(request: Request, name: str, allowed: tuple[str, ...]) -> list[str]:
     values = request.query_params.getlist(name)
     if any(v not in allowed for v in values):
         raise HttpError(422, "validation_error", f"{name} must be one of {', '.join(allowed)}")
     return values
-
-
-class _Numbering:
-    """Positional parameters numbered as SQLAlchemy numbers the API's statement: each named
-    parameter once, in the order it is compiled, then the expanded IN lists after all of them."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.expanding: list[tuple[str, int]] = []
-
-    def __call__(self, name: str) -> str:
-        if name not in self.names:
-            self.names.append(name)
-        return f"${self.names.index(name) + 1}"
-
-    def many(self, name: str, count: int) -> str:
-        marks = []
-        for i in range(count):
-            if (name, i) not in self.expanding:
-                self.expanding.append((name, i))
-            marks.append(f"\x00{self.expanding.index((name, i))}\x00")
-        return ", ".join(marks)
-
-    def finish(self, sql: str) -> tuple[str, list[tuple[str, int | None]]]:
-        base = len(self.names)
-        for i in range(len(self.expanding)):
-            sql = sql.replace(f"\x00{i}\x00", f"${base + i + 1}")
-        return sql, [(n, None) for n in self.names] + list(self.expanding)
-
-
-# (scoped, statuses, severities, tags, text, unassigned, assignee, reporter) -> its condition
-# texts in the API's order (tracker.issues.repository._conditions).
-def _conditions(shape: tuple[Any, ...], p: _Numbering) -> list[str]:
-    scoped, statuses, severities, tag_count, text, unassigned, assignee, reporter = shape
-    out = []
-    if scoped:
-        out.append(f"issues.reporter_id = {p('scope_reporter_id')}::INTEGER")
-    if statuses:
-        out.append(f"issues.status IN ({p.many('statuses', statuses)})")
-    if severities:
-        out.append(f"issues.severity IN ({p.many('severities', severities)})")
-    for i in range(tag_count):
-        out.append(
-            "issues.id IN (SELECT issue_tags.issue_id \nFROM issue_tags "
-            "\nWHERE issue_tags.tag_id = (SELECT tags.id \nFROM tags "
-            f"\nWHERE lower(tags.name) = {p(f'tag_{i}')}))"
-        )
-    if text:
-        out.append(f"issues.search @@ {_tsquery(p)}")
-    if unassigned:
-        out.append("issues.assignee_id IS NULL")
-    elif assignee:
-        out.append(f"issues.assignee_id = {p('assignee_id')}::INTEGER")
-    if reporter:
-        out.append(f"issues.reporter_id = {p('reporter_id')}::INTEGER")
-    return out
-
-
-def _tsquery(p: _Numbering) -> str:
-    return f"websearch_to_tsquery({p('config')}::REGCONFIG, {p('q')}::VARCHAR)"
-
-
-def _where(conditions: list[str]) -> str:
-    if not conditions:
-        return "true"
-    if len(conditions) == 1:
-        return conditions[0]
-    # Inside a longer AND, SQLAlchemy parenthesises the custom @@ operator.
-    return " AND ".join(f"({c})" if c.startswith("issues.search @@") else c for c in conditions)
-
-
-def _headline(p: _Numbering) -> str:
-    return (
-        f"ts_headline({p('hl_config')}::REGCONFIG, coalesce(nullif(issues.description, "
-        f"{p('hl_empty')}::VARCHAR), issues.title), {_tsquery(p)}, {p('hl_options')}::VARCHAR) "
-        "AS snippet"
-    )
-
-
-def _ranked_sql(shape: tuple[Any, ...], has_cursor: bool) -> tuple[str, list[Any]]:
-    """The bounded relevance order of tracker.issues.repository._ranked_page."""
-    p = _Numbering()
-    headline = _headline(p)
-    candidates = (
-        "WITH candidates AS \n(SELECT issues.id AS id, issues.search AS search, "
-        "issues.created_at AS created_at \nFROM issues "
-        f"\nWHERE {_where(_conditions(shape, p))} ORDER BY issues.created_at DESC, "
-        f"issues.id DESC \n LIMIT {p('candidates')}::INTEGER)\n "
-    )
-    rank = RANK.format(config=p("config"), q=p("q"))
-    after = ""
-    if has_cursor:
-        after = f"({p('cursor_key')}::FLOAT, {p('cursor_id')}::INTEGER)"
-    limit = f"{p('limit')}::INTEGER"
-    ranked_where = f" \nWHERE ({rank}, candidates.id) < {after} " if has_cursor else " "
-    oldest = (
-        "(issues.created_at, issues.id) < ((SELECT candidates.created_at \nFROM candidates "
-        f"ORDER BY candidates.created_at ASC, candidates.id ASC \n LIMIT {p('one_a')}::INTEGER), "
-        "(SELECT candidates.id \nFROM candidates ORDER BY candidates.created_at ASC, "
-        f"candidates.id ASC \n LIMIT {p('one_b')}::INTEGER))"
-    )
-    older = [*_conditions(shape, p), oldest]
-    if has_cursor:
-        older.append(f"({AGE}, issues.id) < {after}")
-    sql = (
-        f"{candidates}{SUMMARY_SELECT}, {headline}, page.sort_key \nFROM issues JOIN ("
-        "SELECT ranked.page_id AS page_id, ranked.sort_key AS sort_key \nFROM ("
-        f"SELECT candidates.id AS page_id, {rank} AS sort_key \nFROM candidates{ranked_where}"
-        f"ORDER BY {rank} DESC, candidates.id DESC \n LIMIT {limit}) AS ranked UNION ALL "
-        "SELECT older.page_id AS page_id, older.sort_key AS sort_key \nFROM ("
-        f"SELECT issues.id AS page_id, {AGE} AS sort_key \nFROM issues "
-        f"\nWHERE {_where(older)} ORDER BY issues.created_at DESC, issues.id DESC "
-        f"\n LIMIT {limit}) AS older) AS page ON page.page_id = issues.id {PEOPLE} "
-        f"ORDER BY page.sort_key DESC, page.page_id DESC \n LIMIT {limit}"
-    )
-    return p.finish(sql)
-
-
-def _sorted_sql(shape: tuple[Any, ...], sort: str, has_cursor: bool) -> tuple[str, list[Any]]:
-    p = _Numbering()
-    headline = f", {_headline(p)}" if shape[4] else ""
-    kind = sort.lstrip("-")
-    key = f"issues.{SORT_COLUMNS[kind]}"
-    conditions = _conditions(shape, p)
-    desc = sort.startswith("-")
-    direction = "DESC" if desc else "ASC"
-    if has_cursor:
-        after = f"({p('cursor_key')}::{CURSOR_CASTS[kind]}, {p('cursor_id')}::INTEGER)"
-        conditions.append(f"({key}, issues.id) {'<' if desc else '>'} {after}")
-    sql = (
-        f"{SUMMARY_SELECT}{headline}, page.sort_key \nFROM issues JOIN ("
-        f"SELECT issues.id AS page_id, {key} AS sort_key \nFROM issues "
-        f"\nWHERE {_where(conditions)} ORDER BY {key} {direction}, issues.id {direction} "
-        f"\n LIMIT {p('limit')}::INTEGER) AS page ON page.page_id = issues.id {PEOPLE} "
-        f"ORDER BY page.sort_key {direction}, page.page_id {direction}"
-    )
-    return p.finish(sql)
-
-
-# Built once per shape, as the API builds its statements (and uses the text as the cache key).
-_LIST_SQL: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
 
 
 def _user_filter(value: str | None, user: asyncpg.Record, allow_none: bool) -> int | str | None:
@@ -444,7 +316,7 @@ async def list_issues(request: Request) -> Response:
     tags = [t.strip() for t in params.getlist("tag")[:10] if t.strip()]
     text = (params.get("q") or "").strip() or None
     sort = params.get("sort") or ("rank" if text else "-created")
-    if params.get("sort") is not None and sort.lstrip("-") not in SORT_COLUMNS:
+    if params.get("sort") is not None and sort not in SORTS:
         raise HttpError(400, "invalid_sort", f"sort must be one of {', '.join(SORTS)}")
     try:
         limit = int(params.get("limit", "25"))
@@ -455,56 +327,44 @@ async def list_issues(request: Request) -> Response:
     cursor = params.get("cursor")
     after = decode_cursor(cursor, sort) if cursor else None
 
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
+    async with request.app.state.pool.acquire() as conn:
         user = await authenticate(request, conn)
         assignee = _user_filter(params.get("assignee_id"), user, allow_none=True)
         reporter = _user_filter(params.get("reporter_id"), user, allow_none=False)
         scope = None if user["role"] in STAFF else user["id"]
+        # tracker.issues.repository.ListFilter.shape() and .params()
         shape = (
             scope is not None,
-            len(statuses),
-            len(severities),
+            bool(statuses),
+            bool(severities),
             len(tags),
             text is not None,
             assignee == "none",
             assignee not in (None, "none"),
             reporter is not None,
         )
-        cache_key = (*shape, sort, after is not None)
-        built = _LIST_SQL.get(cache_key)
-        if built is None:
-            built = _LIST_SQL.setdefault(
-                cache_key,
-                _ranked_sql(shape, after is not None)
-                if sort == "rank"
-                else _sorted_sql(shape, sort, after is not None),
-            )
-        sql, spec = built
+        stmt = _list_sql(shape, sort, after is not None)
         values: dict[str, Any] = {
             "scope_reporter_id": scope,
             "statuses": statuses,
             "severities": severities,
-            "config": "english",
             "q": text,
-            "hl_config": "english",
-            "hl_empty": "",
-            "hl_options": HEADLINE_OPTIONS,
-            "assignee_id": assignee,
+            "assignee_id": None if assignee == "none" else assignee,
             "reporter_id": reporter,
-            "candidates": RANKED_CANDIDATES,
             "limit": limit + 1,
-            "one_a": 1,
-            "one_b": 1,
         }
         for i, name in enumerate(tags):
             values[f"tag_{i}"] = name.lower()
         if after is not None:
             values["cursor_key"], values["cursor_id"] = after
-        args = [values[name] if i is None else values[name][i] for name, i in spec]
-        if text is not None:
-            # As the API: a plan for the actual words, this transaction only (docs/adr/0011).
-            await conn.execute(CUSTOM_PLANS_SQL)
-        rows = await conn.fetch(sql, *args)
+        args = stmt.args(values)
+        if text is None:
+            rows = await conn.fetch(stmt.text, *args)
+        else:
+            # As the API: a plan for the actual words, in a transaction of its own (docs/adr/0011).
+            async with conn.transaction():
+                await conn.execute(CUSTOM_PLANS)
+                rows = await conn.fetch(stmt.text, *args)
     more = len(rows) > limit
     rows = rows[:limit]
     items = [{**summary(r), "snippet": snippet_html(r["snippet"]) if text else None} for r in rows]
@@ -521,17 +381,28 @@ def _issue_id(request: Request) -> int:
     return int(raw)
 
 
+async def _detail_row(
+    conn: asyncpg.Connection, issue_id: int, user: asyncpg.Record
+) -> asyncpg.Record | None:
+    """tracker.issues.repository.get_detail: a REPORTER only sees what they reported."""
+    scope = None if user["role"] in STAFF else user["id"]
+    stmt = DETAIL[scope is not None]
+    return await conn.fetchrow(
+        stmt.text, *stmt.args({"issue_id": issue_id, "scope_reporter_id": scope})
+    )
+
+
 async def get_issue(request: Request) -> Response:
     issue_id = _issue_id(request)
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
+    async with request.app.state.pool.acquire() as conn:
         user = await authenticate(request, conn)
-        if user["role"] in STAFF:
-            row = await conn.fetchrow(DETAIL_SQL, issue_id)
-        else:
-            row = await conn.fetchrow(DETAIL_SCOPED_SQL, issue_id, user["id"])
-        if row is None:  # inside the transaction: rolled back, as the API's session is
-            raise HttpError(404, "issue_not_found", f"Issue {issue_id} not found")
+        row = await _detail_row(conn, issue_id, user)
+    if row is None:
+        raise HttpError(404, "issue_not_found", f"Issue {issue_id} not found")
     return respond(detail(row, user), headers={"ETag": f'"{row["version"]}"'})
+
+
+# ---- writing --------------------------------------------------------------------------------
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -579,34 +450,28 @@ async def _record_event(
     kind: str,
     data: dict[str, Any],
 ) -> None:
-    """tracker.realtime.service.record_event: ids handed out under the event-order lock."""
-    await conn.execute(EVENT_LOCK_SQL, EVENT_ORDER_LOCK)
-    event = await conn.fetchrow(
-        EVENT_SQL, issue_id, issue_id, reporter_id, actor_id, kind, json.dumps(data)
-    )
-    payload = json.dumps(
-        {"id": event["id"], "issue_id": issue_id, "reporter_id": reporter_id, "kind": kind}
-    )
-    await conn.execute(NOTIFY_SQL, "tracker_events", payload)
+    """tracker.activity.service.record_event: the event-order lock, the event row and its
+    NOTIFY in one statement."""
+    params = {
+        "issue_id": issue_id,
+        "issue_ref": issue_id,
+        "reporter_id": reporter_id,
+        "actor_id": actor_id,
+        "kind": kind,
+        "data": json.dumps(data),
+    }
+    await conn.fetchrow(RECORD_EVENT.text, *RECORD_EVENT.args(params))
 
 
 async def _ensure_tags(conn: asyncpg.Connection, names: list[str]) -> list[int]:
     """tracker.issues.repository.ensure_tags: one read when every tag exists (the usual case)."""
     lowered = sorted({n.lower() for n in names})
-    marks = ", ".join(f"${i}" for i in range(1, len(lowered) + 1))
-    sql = (
-        "SELECT tags.id, lower(tags.name) AS lower_1 \nFROM tags "
-        f"\nWHERE lower(tags.name) IN ({marks})"
-    )
-    found = {r["lower_1"]: r["id"] for r in await conn.fetch(sql, *lowered)}
+    args = TAG_IDS.args({"names": lowered})
+    found = {r["name"]: r["id"] for r in await conn.fetch(TAG_IDS.text, *args)}
     missing = [n for n in names if n.lower() not in found]
     if missing:
-        values = ", ".join(f"(${i}::VARCHAR)" for i in range(1, len(missing) + 1))
-        await conn.execute(
-            f"INSERT INTO tags (name) VALUES {values} ON CONFLICT (lower(name)) DO NOTHING",
-            *missing,
-        )
-        found = {r["lower_1"]: r["id"] for r in await conn.fetch(sql, *lowered)}
+        await conn.execute(_new_tags_sql(len(missing)).text, *missing)
+        found = {r["name"]: r["id"] for r in await conn.fetch(TAG_IDS.text, *args)}
     return list(found.values())
 
 
@@ -620,24 +485,27 @@ async def create_issue(request: Request) -> Response:
     severity = _text(body.get("severity", "MEDIUM"), "severity", SEVERITIES)
     tags = _tags(body.get("tags", []))
     description_html = render_markdown(description)
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
+    async with request.app.state.pool.acquire() as conn:
         user = await authenticate(request, conn)
-        row = await conn.fetchrow(
-            INSERT_ISSUE_SQL,
-            title, description, description_html, severity, "OPEN", user["id"], 1,
-        )  # fmt: skip
-        issue_id = row["id"]
-        if tags:
-            tag_ids = await _ensure_tags(conn, tags)
-            pairs = ", ".join(
-                f"(${2 * i + 1}::INTEGER, ${2 * i + 2}::INTEGER)" for i in range(len(tag_ids))
-            )
-            await conn.execute(
-                f"INSERT INTO issue_tags (issue_id, tag_id) VALUES {pairs} ON CONFLICT DO NOTHING",
-                *[v for tag_id in tag_ids for v in (issue_id, tag_id)],
-            )
-        event_data = {"title": title, "severity": severity, "tags": sorted(tags)}
-        await _record_event(conn, issue_id, user["id"], user["id"], "issue.created", event_data)
+        # The transaction begins with the first write, as the API's does.
+        async with conn.transaction():
+            values = {
+                "title": title,
+                "description": description,
+                "description_html": description_html,
+                "severity": severity,
+                "status": "OPEN",
+                "reporter_id": user["id"],
+            }
+            row = await conn.fetchrow(INSERT_ISSUE.text, *INSERT_ISSUE.args(values))
+            issue_id = row["id"]
+            if tags:
+                tag_ids = await _ensure_tags(conn, tags)
+                if tag_ids:
+                    add = {"issue_id": issue_id, "tag_ids": tag_ids}
+                    await conn.fetch(ADD_TAGS.text, *ADD_TAGS.args(add))
+            event_data = {"title": title, "severity": severity, "tags": sorted(tags)}
+            await _record_event(conn, issue_id, user["id"], user["id"], "issue.created", event_data)
     staff = user["role"] in STAFF
     out = {
         "id": issue_id,
@@ -694,69 +562,58 @@ async def update_issue(request: Request) -> Response:
     if "status" in body:
         patch["status"] = _text(body["status"], "status", STATUSES)
 
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
+    async with request.app.state.pool.acquire() as conn:
         user = await authenticate(request, conn)
         staff = user["role"] in STAFF
-        current = await conn.fetchrow(LOCK_SQL, issue_id)
-        if current is None or not (staff or current["reporter_id"] == user["id"]):
-            raise HttpError(404, "issue_not_found", f"Issue {issue_id} not found")
-        if "status" in patch and not staff:
-            raise HttpError(403, "staff_only_field", "Only maintainers can change status")
-        if not staff and current["status"] != "OPEN":
-            raise HttpError(403, "issue_locked", "This issue is no longer open")
-        if version != current["version"]:
-            raise HttpError(412, "version_mismatch", "This issue changed since you loaded it")
-        # SET in the table's column order, as SQLAlchemy renders the API's UPDATE.
-        values: dict[str, Any] = {}
-        changes: dict[str, list[object]] = {}
-        for name in ("title", "description", "severity"):
-            if name in patch and patch[name] != current[name]:
-                values[name] = patch[name]
-                changes[name] = [current[name], patch[name]]
-        if "description" in values:
-            values["description_html"] = render_markdown(patch["description"])
-        target = patch.get("status")
-        if target is not None and target != current["status"]:
-            if target not in transitions(user["role"], current["status"]):
-                raise HttpError(409, "invalid_transition", "not a valid workflow step")
-            values["status"] = target
-            changes["status"] = [current["status"], target]
-        if changes:
-            sets: list[str] = []
-            args: list[object] = []
-
-            def arg(value: object, cast: str = "") -> str:
-                args.append(value)
-                return f"${len(args)}{cast}"
-
-            for name in ("title", "description", "description_html"):
-                if name in values:
-                    sets.append(f"{name}={arg(values[name], '::VARCHAR')}")
-            for name in ("severity", "status"):
-                if name in values:
-                    sets.append(f"{name}={arg(values[name])}")
-            sets.append(f"version=(issues.version + {arg(1, '::INTEGER')})")
-            if "status" in values:
-                if values["status"] == "DONE":
-                    sets.append("resolved_at=now()")
-                else:
-                    sets.append(f"resolved_at={arg(None, '::TIMESTAMP WITH TIME ZONE')}")
-            sets.append("updated_at=now()")
-            where = (
-                f"issues.id = {arg(issue_id, '::INTEGER')} "
-                f"AND issues.version = {arg(current['version'], '::INTEGER')}"
+        # The transaction begins with the row lock, as the API's does.
+        async with conn.transaction():
+            current = await conn.fetchrow(
+                LOCK_FOR_UPDATE.text, *LOCK_FOR_UPDATE.args({"issue_id": issue_id})
             )
-            new_version = await conn.fetchval(
-                f"UPDATE issues SET {', '.join(sets)} WHERE {where} RETURNING issues.version",
-                *args,
-            )
-            if new_version is None:
-                raise HttpError(412, "version_mismatch", "This issue changed meanwhile")
-            await _record_event(
-                conn, issue_id, current["reporter_id"], user["id"], "issue.updated",
-                {"changes": changes},
-            )  # fmt: skip
-        row = await conn.fetchrow(DETAIL_SQL, issue_id)
+            if current is None or not (staff or current["reporter_id"] == user["id"]):
+                raise HttpError(404, "issue_not_found", f"Issue {issue_id} not found")
+            if "status" in patch and not staff:
+                raise HttpError(403, "staff_only_field", "Only maintainers can change status")
+            edits = patch.keys() & {"title", "description", "severity"}
+            if edits and not staff and current["status"] != "OPEN":
+                raise HttpError(403, "issue_locked", "This issue is no longer open")
+            if version != current["version"]:
+                raise HttpError(412, "version_mismatch", "This issue changed since you loaded it")
+            values: dict[str, Any] = {}
+            changes: dict[str, list[object]] = {}
+            for name in ("title", "description", "severity"):
+                if name in patch and patch[name] != current[name]:
+                    values[name] = patch[name]
+                    changes[name] = [current[name], patch[name]]
+            if "description" in values:
+                values["description_html"] = render_markdown(patch["description"])
+            target = patch.get("status")
+            if target is not None and target != current["status"]:
+                if target not in transitions(user["role"], current["status"]):
+                    raise HttpError(409, "invalid_transition", "not a valid workflow step")
+                values["status"] = target
+                values["resolved_at"] = _RESOLVED_NOW if target == "DONE" else None
+                changes["status"] = [current["status"], target]
+            if changes:
+                # tracker.issues.repository.update_issue: the UPDATE for these fields; a
+                # resolution time "now" comes from the database clock.
+                params = {k: v for k, v in values.items() if v is not _RESOLVED_NOW}
+                names = tuple(sorted(params))
+                if len(params) < len(values):
+                    names += ("resolved_at_now",)
+                stmt = _update_sql(names)
+                params["issue_id"] = issue_id
+                params["expected_version"] = current["version"]
+                new_version = await conn.fetchrow(stmt.text, *stmt.args(params))
+                if new_version is None:
+                    raise HttpError(412, "version_mismatch", "This issue changed meanwhile")
+                await _record_event(
+                    conn, issue_id, current["reporter_id"], user["id"], "issue.updated",
+                    {"changes": changes},
+                )  # fmt: skip
+            row = await _detail_row(conn, issue_id, user)
+    if row is None:
+        raise HttpError(404, "issue_not_found", f"Issue {issue_id} not found")
     return respond(detail(row, user), headers={"ETag": f'"{row["version"]}"'})
 
 
@@ -775,22 +632,41 @@ async def healthz(request: Request) -> Response:
     return respond({"status": "ok"})
 
 
-def _dsn() -> str:
+def _dsn() -> tuple[str, bool]:
+    """DATABASE_URL as asyncpg takes it, and whether the server is local (no TLS to try)."""
     url = os.environ["DATABASE_URL"]
     scheme, rest = url.split("://", 1)
-    return f"postgresql://{rest}" if scheme.startswith("postgresql") else url
+    dsn = f"postgresql://{rest}" if scheme.startswith("postgresql") else url
+    parts = urlsplit(dsn)
+    query = parse_qs(parts.query)
+    host = (query.get("host") or [parts.hostname or ""])[0]
+    local = not host or host.startswith("/") or host in ("localhost", "127.0.0.1", "::1")
+    return dsn, local and not {"ssl", "sslmode"} & set(query)
+
+
+async def _keep(conn: asyncpg.Connection) -> None:
+    """A connection goes back to the pool as it is, as SQLAlchemy's pool returns it (a rollback
+    only when a transaction is open, which asyncpg does anyway): no reset statement per request."""
 
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    # The same pool bounds as the API's engine (10 + 10 overflow).
+    dsn, local = _dsn()
+    # The API's pool: 30 connections, no overflow, never closed for being idle, no TLS attempt
+    # on a local server.
     app.state.pool = await asyncpg.create_pool(
-        _dsn(),
-        min_size=10,
-        max_size=20,
+        dsn,
+        min_size=30,
+        max_size=30,
+        max_inactive_connection_lifetime=0,
+        reset=_keep,
+        ssl=False if local else None,
         server_settings={"application_name": "tracker-baseline", "timezone": "UTC"},
     )
     app.state.secret = os.environ["SECRET_KEY"]
+    # As the API: what start-up loaded stays out of the collector's full passes.
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:
