@@ -497,9 +497,11 @@ async def create_issue(request: Request) -> Response:
                 "status": "OPEN",
                 "reporter_id": user["id"],
             }
+            # The issue and its existing tags in one statement, as the API's create does.
+            values["tag_names"] = tags
             row = await conn.fetchrow(INSERT_ISSUE.text, *INSERT_ISSUE.args(values))
             issue_id = row["id"]
-            if tags:
+            if row["tagged"] < len(tags):
                 tag_ids = await _ensure_tags(conn, tags)
                 if tag_ids:
                     add = {"issue_id": issue_id, "tag_ids": tag_ids}
