@@ -9,12 +9,11 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tracker.observability.logging import get_logger
+from tracker.observability.logging import log_request
 from tracker.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-log = get_logger("tracker.access")
 
 
 def _route_template(scope: Scope) -> str:
@@ -63,8 +62,7 @@ class RequestContextMiddleware:
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
             HTTP_LATENCY.labels(method, route).observe(elapsed)
             if route not in ("/metrics", "/healthz", "/api/healthz"):
-                log.info(
-                    "request",
+                log_request(
                     method=method,
                     path=scope["path"],
                     route=route,
