@@ -91,11 +91,13 @@ _NEW_TAGS: dict[int, Sql] = {}
 _RESOLVED_NOW = object()
 
 
-def _list_sql(shape: tuple[Any, ...], sort: str, has_cursor: bool) -> Sql:
-    key = (*shape, sort, has_cursor)
+def _list_sql(shape: tuple[Any, ...], sort: str, has_cursor: bool, limit: int) -> Sql:
+    # As the API: a non-search page has its row count written into the SQL.
+    rows = None if sort == "rank" else limit + 1
+    key = (*shape, sort, has_cursor, rows)
     stmt = _LIST.get(key)
     if stmt is None:
-        stmt = _LIST.setdefault(key, Sql(_list_statement(shape, sort, has_cursor)))
+        stmt = _LIST.setdefault(key, Sql(_list_statement(shape, sort, has_cursor, rows)))
     return stmt
 
 
@@ -343,7 +345,7 @@ async def list_issues(request: Request) -> Response:
             assignee not in (None, "none"),
             reporter is not None,
         )
-        stmt = _list_sql(shape, sort, after is not None)
+        stmt = _list_sql(shape, sort, after is not None, limit)
         values: dict[str, Any] = {
             "scope_reporter_id": scope,
             "statuses": statuses,
