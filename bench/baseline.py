@@ -92,8 +92,8 @@ _RESOLVED_NOW = object()
 
 
 def _list_sql(shape: tuple[Any, ...], sort: str, has_cursor: bool, limit: int) -> Sql:
-    # As the API: a non-search page has its row count written into the SQL.
-    rows = None if sort == "rank" else limit + 1
+    # As the API: an unfiltered page has its row count written into the SQL.
+    rows = None if sort == "rank" or any(shape) else limit + 1
     key = (*shape, sort, has_cursor, rows)
     stmt = _LIST.get(key)
     if stmt is None:

@@ -258,11 +258,15 @@ def _ranked_page(shape: tuple[Any, ...], has_cursor: bool) -> Subquery:
 def _list_statement(
     shape: tuple[Any, ...], sort: str, has_cursor: bool, rows: int | None = None
 ) -> Select[Any]:
-    """The list statement for one shape. `rows` (the page size plus one) is written into a
-    non-search statement's SQL: with LIMIT a parameter, PostgreSQL's generic plan for the
-    prepared statement guesses a large limit and is useless, so it plans every execution anew
-    (about as much database CPU as running the query); with the number known, the plan is made
-    once. Search always plans for its words (below), so its limit stays a parameter."""
+    """The list statement for one shape.
+
+    `rows` (the page size plus one) is written into the SQL of an unfiltered listing: with
+    LIMIT a parameter, PostgreSQL's generic plan for the prepared statement guesses a large
+    limit and is useless, so it plans every execution anew (about as much database CPU as
+    running the query); with the number known, one plan serves every execution. Filtered
+    listings keep LIMIT a parameter on purpose: the best plan for `tag=crash` depends on how
+    many issues carry that tag, so they are planned for their values each time. Search always
+    plans for its words (below)."""
     text = bool(shape[4])
     if sort == "rank":
         ranked_page = _ranked_page(shape, has_cursor)
@@ -327,7 +331,8 @@ async def list_page(
     if sort == "rank":
         assert flt.text is not None
     shape = flt.shape()
-    rows = None if sort == "rank" else limit + 1
+    # The row count goes into the SQL only where no filter's values can change the best plan.
+    rows = None if sort == "rank" or any(shape) else limit + 1
     cache_key = (*shape, sort, cursor is not None, rows)
     stmt = _LIST_STATEMENTS.get(cache_key)
     if stmt is None:
