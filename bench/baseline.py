@@ -452,8 +452,8 @@ async def _record_event(
     kind: str,
     data: dict[str, Any],
 ) -> None:
-    """tracker.activity.service.record_event: the event-order lock, the event row and its
-    NOTIFY in one statement."""
+    """tracker.activity.service.record_event: the event row; its id, under the event-order
+    lock, and its NOTIFY come from the same commit-time trigger."""
     params = {
         "issue_id": issue_id,
         "issue_ref": issue_id,

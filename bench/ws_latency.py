@@ -31,12 +31,12 @@ from typing import Any
 from sqlalchemy import text
 
 from tracker import migrations
+from tracker.activity.service import record_event
 from tracker.auth.tokens import issue_access_token
 from tracker.config import Environment, Settings
 from tracker.db import make_engine, make_sessionmaker
 from tracker.issues.models import Issue, Severity
 from tracker.localdb import EmbeddedPostgres, ensure_database, free_port
-from tracker.activity.service import record_event
 from tracker.users.models import Role, User
 
 TRACKER = str(Path(sys.executable).parent / "tracker")
@@ -121,7 +121,7 @@ async def _write(url: str, user_id: int, issue_id: int, events: int, interval: f
     factory = make_sessionmaker(engine)
     for n in range(WARMUP + events):
         async with factory() as session:
-            event = await record_event(
+            await record_event(
                 session,
                 issue_id=issue_id,
                 reporter_id=user_id,
@@ -131,8 +131,12 @@ async def _write(url: str, user_id: int, issue_id: int, events: int, interval: f
             )
             stamp = {"t": time.time(), "warmup": n < WARMUP}
             await session.execute(
-                text("UPDATE issue_events SET data = data || CAST(:d AS jsonb) WHERE id = :id"),
-                {"d": json.dumps(stamp), "id": event.id},
+                # This transaction's event (its final id is drawn at COMMIT).
+                text(
+                    "UPDATE issue_events SET data = data || CAST(:d AS jsonb) "
+                    "WHERE xmin::text = pg_current_xact_id()::xid::text"
+                ),
+                {"d": json.dumps(stamp)},
             )
             await session.commit()
         await asyncio.sleep(interval)
@@ -148,7 +152,7 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
         if proc.poll() is not None:
             raise RuntimeError("tracker serve exited")
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=1):
                 return
         except OSError:
             time.sleep(0.1)
@@ -225,9 +229,7 @@ def main() -> None:
         }
         ports = [free_port(), free_port()]
         for port in ports:
-            procs.append(
-                subprocess.Popen([TRACKER, "serve", "--port", str(port)], env=env)  # noqa: S603
-            )
+            procs.append(subprocess.Popen([TRACKER, "serve", "--port", str(port)], env=env))
         for port, proc in zip(ports, procs, strict=True):
             _wait_http(f"http://127.0.0.1:{port}/healthz", proc)
         urls = [f"ws://127.0.0.1:{port}/api/ws" for port in ports]

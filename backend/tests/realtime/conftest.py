@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -156,7 +157,7 @@ def emit(
         data: dict[str, Any] | None = None,
     ) -> int:
         async with sessionmaker() as session:
-            event = await record_event(
+            await record_event(
                 session,
                 issue_id=issue_id,
                 reporter_id=reporter_id,
@@ -164,7 +165,15 @@ def emit(
                 kind=kind,
                 data=data,
             )
+            # The id is drawn when the transaction commits: find the row by the transaction
+            # that wrote it.
+            xid = (await session.execute(text("SELECT pg_current_xact_id()::xid::text"))).scalar()
             await session.commit()
-            return event.id
+            found = await session.execute(
+                text("SELECT id FROM issue_events WHERE xmin::text = :xid"), {"xid": xid}
+            )
+            event_id: int = found.scalar_one()
+            await session.commit()
+            return event_id
 
     return factory
