@@ -21,6 +21,7 @@ from tracker.config import Settings
 from tracker.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
 from tracker.users import service as users
 from tracker.users.models import Role, User
+from tracker.users.schemas import UserOut, UserUpdate
 
 FIRST_PARTY_CLIENT = "web"
 OIDC_PROVIDER_ID = "oidc"
@@ -343,6 +344,20 @@ async def revoke(session: AsyncSession, settings: Settings, *, token_value: str 
 
 async def end_all_sessions(session: AsyncSession, user_id: int) -> None:
     await repository.revoke_user_tokens(session, user_id)
+
+
+async def update_user_access(
+    session: AsyncSession, *, actor: User, user_id: int, changes: UserUpdate
+) -> UserOut:
+    """An admin changes someone's role or active flag (users.service.update_user); a
+    deactivated account's sign-in sessions end with it, so reactivating it later does not
+    bring old refresh tokens back to life."""
+    user, deactivated = await users.update_user(
+        session, actor=actor, user_id=user_id, changes=changes
+    )
+    if deactivated:
+        await end_all_sessions(session, user.id)
+    return user
 
 
 async def user_for_access(session: AsyncSession, claims: AccessClaims) -> User:

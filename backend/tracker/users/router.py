@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from tracker.auth import service as auth_service
 from tracker.auth.dependencies import AdminUser, CurrentUser, StaffUser
 from tracker.db import DbSession
 from tracker.users import service
@@ -50,4 +51,6 @@ async def update_user(
 ) -> UserOut:
     """Change a role or (de)activate an account (ADMIN only). Nobody can remove the last
     active admin, and an admin cannot demote or deactivate themselves."""
-    return await service.update_user(session, actor=admin, user_id=user_id, changes=changes)
+    return await auth_service.update_user_access(
+        session, actor=admin, user_id=user_id, changes=changes
+    )

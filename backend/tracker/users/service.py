@@ -78,8 +78,10 @@ async def list_staff(session: AsyncSession) -> list[StaffMember]:
 
 async def update_user(
     session: AsyncSession, *, actor: User, user_id: int, changes: UserUpdate
-) -> UserOut:
-    """Change a user's role or active flag, keeping at least one active ADMIN at all times."""
+) -> tuple[UserOut, bool]:
+    """Change a user's role or active flag, keeping at least one active ADMIN at all times.
+    Returns the user and whether this change deactivated them (their sign-in sessions are then
+    the auth service's to end: `auth.service.update_user_access`)."""
     # The actor's own row is locked too when they edit themselves: order locks admins first.
     admin_ids = await repository.lock_active_admin_ids(session)
     user = await repository.lock(session, user_id)
@@ -105,10 +107,5 @@ async def update_user(
     deactivated = user.is_active and not new_active
     user.role = new_role
     user.is_active = new_active
-    if deactivated:
-        # Imported here: the auth service builds on this one (it creates and finds users).
-        from tracker.auth import service as auth_service
-
-        await auth_service.end_all_sessions(session, user.id)
     await session.flush()
-    return UserOut.model_validate(user)
+    return UserOut.model_validate(user), deactivated
