@@ -187,7 +187,7 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[Role | None, int]]] = {
     ),
     ("GET", "/api/oauth/oidc/callback"): (
         lambda w, h: _get(w, h, "/api/oauth/oidc/callback?code=c&state=unknown"),
-        dict.fromkeys(ROLES, 400),
+        dict.fromkeys(ROLES, 302),  # an unknown state is sent back to the client as an error
     ),
 }
 ACCOUNT_PREFIXES = ("/api/auth", "/api/oauth", "/api/users")

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,11 @@ from tracker.config import REPO_ROOT
 from tracker.localdb import free_port, to_libpq
 from tracker.models import Base
 
+with warnings.catch_warnings():
+    # The provider's own dependencies announce their future deprecations on import.
+    warnings.simplefilter("ignore")
+    from oidc_provider_mock import run_server_in_thread
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -39,6 +45,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SECRET = "e2e-secret-" + "y" * 40
+# The external sign-in provider every stack is configured with (a real OpenID provider, local).
+OIDC_PROVIDER_NAME = "Mock ID"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -54,6 +62,8 @@ class Stack:
     database_url: str
     storage_dir: Path
     env: dict[str, str]
+    # Issuer URL of the local OpenID provider; `PUT {oidc_issuer}/users/<sub>` sets a person's claims.
+    oidc_issuer: str
 
     def tracker(self, *args: str) -> str:
         """Run the `tracker` CLI against this stack's database."""
@@ -87,7 +97,11 @@ def stack() -> Iterator[Stack]:
     if not (REPO_ROOT / "frontend" / "build" / "handler.js").exists():
         pytest.fail("The web app is not built: run `make setup` (or `npm run build` in frontend/)")
     logs = Path(tempfile.mkdtemp(prefix="tracker-e2e-"))
-    with scratch_database("e2e") as database_url:
+    with (
+        scratch_database("e2e") as database_url,
+        run_server_in_thread() as provider,
+    ):
+        oidc_issuer = f"http://localhost:{provider.server_port}"
         migrations.upgrade(database_url)
         api_port, web_port = free_port(), free_port()
         web_url = f"http://127.0.0.1:{web_port}"
@@ -102,6 +116,10 @@ def stack() -> Iterator[Stack]:
             "WEB_ORIGIN": web_url,
             "API_PORT": str(api_port),
             "LOG_LEVEL": "WARNING",
+            "OIDC_ISSUER": oidc_issuer,
+            "OIDC_CLIENT_ID": "tracker-e2e",
+            "OIDC_CLIENT_SECRET": "e2e-oidc-secret",
+            "OIDC_PROVIDER_NAME": OIDC_PROVIDER_NAME,
         }
         tracker_bin = str(Path(sys.executable).parent / "tracker")
         procs: list[subprocess.Popen[bytes]] = []
@@ -134,7 +152,7 @@ def stack() -> Iterator[Stack]:
                 )
             )
             _wait(f"{web_url}/", procs[-1], web_log)
-            yield Stack(web_url, api_url, database_url, storage, env)
+            yield Stack(web_url, api_url, database_url, storage, env, oidc_issuer)
         finally:
             for proc in procs:
                 proc.terminate()

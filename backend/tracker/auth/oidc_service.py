@@ -23,7 +23,7 @@ from tracker.auth.service import (
     redirect_with,
 )
 from tracker.config import Settings
-from tracker.errors import BadRequest, NotFound, ServiceUnavailable
+from tracker.errors import NotFound, ServiceUnavailable
 from tracker.observability.logging import get_logger
 from tracker.users import service as users
 from tracker.users.models import Role, User
@@ -92,11 +92,17 @@ async def finish(
     error_description: str | None,
 ) -> str:
     """Handle the provider's answer; returns where to send the browser (the client's callback,
-    with our code or an OAuth error). An unknown state gets a 400: there is no client to tell."""
+    with our code or an OAuth error)."""
     flight = await repository.take_oidc_state(session, digest(state)) if state else None
     if flight is None or flight.expires_at <= now():
-        raise BadRequest(
-            "This sign-in link is unknown or has expired; start again", code="oidc_state_invalid"
+        # A reloaded or replayed callback, an expired sign-in, or a provider that drops the state
+        # on refusal. This is a browser navigation: a JSON error would be all the person sees.
+        # The only client's registered callback is told instead, with no state, so it treats the
+        # answer as unsolicited and shows its own sign-in page with the error.
+        return redirect_with(
+            settings.oauth_redirect_uri,
+            error="invalid_request",
+            error_description="This sign-in link is unknown or has expired; start again",
         )
 
     def fail(reason: str, kind: str = "access_denied") -> str:
