@@ -16,6 +16,7 @@ import time
 import urllib.request
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,9 +104,6 @@ def stack() -> Iterator[Stack]:
     ):
         oidc_issuer = f"http://localhost:{provider.server_port}"
         migrations.upgrade(database_url)
-        api_port, web_port = free_port(), free_port()
-        web_url = f"http://127.0.0.1:{web_port}"
-        api_url = f"http://127.0.0.1:{api_port}"
         storage = logs / "storage"
         env = {
             **os.environ,
@@ -113,55 +111,66 @@ def stack() -> Iterator[Stack]:
             "DATABASE_URL": database_url,
             "SECRET_KEY": SECRET,
             "STORAGE_DIR": str(storage),
-            "WEB_ORIGIN": web_url,
-            "API_PORT": str(api_port),
             "LOG_LEVEL": "WARNING",
             "OIDC_ISSUER": oidc_issuer,
             "OIDC_CLIENT_ID": "tracker-e2e",
             "OIDC_CLIENT_SECRET": "e2e-oidc-secret",
             "OIDC_PROVIDER_NAME": OIDC_PROVIDER_NAME,
         }
-        tracker_bin = str(Path(sys.executable).parent / "tracker")
-        procs: list[subprocess.Popen[bytes]] = []
         try:
-            api_log = logs / "api.log"
-            procs.append(
-                subprocess.Popen(
-                    [tracker_bin, "serve", "--port", str(api_port)],
-                    env=env,
-                    stdout=api_log.open("wb"),
-                    stderr=subprocess.STDOUT,
-                )
-            )
-            _wait(f"{api_url}/healthz", procs[-1], api_log)
-            web_log = logs / "web.log"
-            web_env = {
-                **env,
-                "HOST": "127.0.0.1",
-                "PORT": str(web_port),
-                "API_URL": api_url,
-                "ORIGIN": web_url,
-            }
-            procs.append(
-                subprocess.Popen(
-                    ["node", "server.js"],
-                    cwd=REPO_ROOT / "frontend",
-                    env=web_env,
-                    stdout=web_log.open("wb"),
-                    stderr=subprocess.STDOUT,
-                )
-            )
-            _wait(f"{web_url}/", procs[-1], web_log)
-            yield Stack(web_url, api_url, database_url, storage, env, oidc_issuer)
+            with serve(env, logs) as (api_url, web_url, served_env):
+                yield Stack(web_url, api_url, database_url, storage, served_env, oidc_issuer)
         finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
             shutil.rmtree(logs, ignore_errors=True)
+
+
+@contextmanager
+def serve(env: dict[str, str], logs: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """An API process and a web server in front of it, on free ports, with `env` (the API's
+    settings); yields their URLs and the API's full environment, and stops both afterwards."""
+    api_port, web_port = free_port(), free_port()
+    web_url = f"http://127.0.0.1:{web_port}"
+    api_url = f"http://127.0.0.1:{api_port}"
+    env = {**env, "WEB_ORIGIN": web_url, "API_PORT": str(api_port)}
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        api_log = logs / f"api-{api_port}.log"
+        procs.append(
+            subprocess.Popen(
+                [str(Path(sys.executable).parent / "tracker"), "serve", "--port", str(api_port)],
+                env=env,
+                stdout=api_log.open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+        _wait(f"{api_url}/healthz", procs[-1], api_log)
+        web_log = logs / f"web-{web_port}.log"
+        web_env = {
+            **env,
+            "HOST": "127.0.0.1",
+            "PORT": str(web_port),
+            "API_URL": api_url,
+            "ORIGIN": web_url,
+        }
+        procs.append(
+            subprocess.Popen(
+                ["node", "server.js"],
+                cwd=REPO_ROOT / "frontend",
+                env=web_env,
+                stdout=web_log.open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+        _wait(f"{web_url}/", procs[-1], web_log)
+        yield api_url, web_url, env
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 @pytest.fixture(autouse=True)

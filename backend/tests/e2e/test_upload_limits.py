@@ -5,8 +5,7 @@ against those (not a copy of the defaults) before sending anything."""
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +14,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Stack, _wait
+from tests.e2e.conftest import Stack, serve
 from tests.e2e.test_attachments import _png
 from tests.e2e.test_issues import make_user, signed_in
 from tracker.auth.tokens import issue_access_token
-from tracker.config import REPO_ROOT, Environment, Settings
-from tracker.localdb import free_port
+from tracker.config import Environment, Settings
 
 MAX_BYTES = 64 * 1024  # "64 KB"
 MAX_FILES = 3
@@ -30,54 +28,16 @@ MAX_FILES = 3
 def configured(stack: Stack) -> Iterator[Stack]:
     """Another API and web server on the same database, with the operator's limits."""
     logs = Path(tempfile.mkdtemp(prefix="tracker-e2e-limits-"))
-    api_port, web_port = free_port(), free_port()
-    web_url, api_url = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{api_port}"
     env = {
         **stack.env,
-        "WEB_ORIGIN": web_url,
-        "API_PORT": str(api_port),
         "MAX_UPLOAD_BYTES": str(MAX_BYTES),
         "MAX_ATTACHMENTS_PER_ISSUE": str(MAX_FILES),
     }
-    procs: list[subprocess.Popen[bytes]] = []
     try:
-        api_log = logs / "api.log"
-        procs.append(
-            subprocess.Popen(
-                [str(Path(sys.executable).parent / "tracker"), "serve", "--port", str(api_port)],
-                env=env,
-                stdout=api_log.open("wb"),
-                stderr=subprocess.STDOUT,
-            )
-        )
-        _wait(f"{api_url}/healthz", procs[-1], api_log)
-        web_log = logs / "web.log"
-        web_env = {
-            **env,
-            "HOST": "127.0.0.1",
-            "PORT": str(web_port),
-            "API_URL": api_url,
-            "ORIGIN": web_url,
-        }
-        procs.append(
-            subprocess.Popen(
-                ["node", "server.js"],
-                cwd=REPO_ROOT / "frontend",
-                env=web_env,
-                stdout=web_log.open("wb"),
-                stderr=subprocess.STDOUT,
-            )
-        )
-        _wait(f"{web_url}/", procs[-1], web_log)
-        yield dataclasses.replace(stack, web_url=web_url, api_url=api_url, env=env)
+        with serve(env, logs) as (api_url, web_url, served_env):
+            yield dataclasses.replace(stack, web_url=web_url, api_url=api_url, env=served_env)
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        shutil.rmtree(logs, ignore_errors=True)
 
 
 def _choose(page: Page, *files: tuple[str, bytes]) -> None:
