@@ -43,7 +43,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tracker.activity.service import _RECORD as RECORD_EVENT
+from tracker.activity.repository import _RECORD as RECORD_EVENT
 from tracker.auth.repository import _ACCESS_CHECK_SQL as ACCESS_CHECK
 from tracker.db import Sql
 from tracker.issues.markdown import render_markdown

@@ -15,26 +15,16 @@ in a transaction.
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.activity.models import IssueEvent
-from tracker.db import Sql, fetchrow
+from tracker.activity import repository
 
 NOTIFY_CHANNEL = "tracker_events"
 # Arbitrary constant identifying "the issue_events id order" among advisory locks; the
 # commit-time trigger of migration 0002 takes it.
 EVENT_ORDER_LOCK = 7_354_201_106
-
-_EVENTS = cast(Table, IssueEvent.__table__)
-_FIELDS = ("issue_id", "issue_ref", "reporter_id", "actor_id", "kind", "data")
-_RECORD = Sql(
-    insert(_EVENTS)
-    .values({name: bindparam(name, type_=_EVENTS.c[name].type) for name in _FIELDS})
-    .returning(_EVENTS.c.created_at)
-)
 
 
 async def record_event(
@@ -61,7 +51,7 @@ async def record_event(
         "kind": kind,
         "data": json.dumps(data or {}),
     }
-    await fetchrow(session, _RECORD, params, write=True)
+    await repository.insert_event(session, params)
 
 
 async def notify_stats_changed(session: AsyncSession) -> None:
@@ -69,4 +59,4 @@ async def notify_stats_changed(session: AsyncSession) -> None:
     payload = json.dumps(
         {"id": None, "issue_id": None, "reporter_id": None, "kind": "stats.updated"}
     )
-    await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, payload)))
+    await repository.notify(session, NOTIFY_CHANNEL, payload)
