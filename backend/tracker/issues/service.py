@@ -30,7 +30,6 @@ from tracker.issues.markdown import render_markdown
 from tracker.issues.models import Status
 from tracker.issues.schemas import (
     SORTS,
-    EventOut,
     EventPage,
     IssueCreate,
     IssueDetail,
@@ -68,10 +67,6 @@ def permissions(user: User, reporter_id: int, status: Status) -> IssuePermission
         attach=staff or own,
         delete_any_attachment=staff,
     )
-
-
-def _user_ref(user_id: int | None, name: str | None) -> UserRef | None:
-    return None if user_id is None or name is None else UserRef(id=user_id, full_name=name)
 
 
 def _person(user_id: int | None, name: str | None) -> dict[str, Any] | None:
@@ -201,19 +196,21 @@ async def list_events(
     rows = await repository.list_events(session, issue_id, after, limit)
     more = len(rows) > limit
     rows = rows[:limit]
-    return EventPage(
-        items=[
-            EventOut(
-                id=r["id"],
-                issue_id=r["issue_id"],
-                actor=_user_ref(r["actor_id"], r["actor_name"]),
-                kind=r["kind"],
-                data=r["data"],
-                created_at=r["created_at"],
-            )
-            for r in rows
-        ],
-        next_cursor=str(rows[-1]["id"]) if more and rows else None,
+    return EventPage.model_validate(
+        {
+            "items": [
+                {
+                    "id": r["id"],
+                    "issue_id": r["issue_id"],
+                    "actor": _person(r["actor_id"], r["actor_name"]),
+                    "kind": r["kind"],
+                    "data": r["data"],
+                    "created_at": r["created_at"],
+                }
+                for r in rows
+            ],
+            "next_cursor": str(rows[-1]["id"]) if more and rows else None,
+        }
     )
 
 
