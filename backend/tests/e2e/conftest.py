@@ -181,8 +181,17 @@ def _isolate(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     stack: Stack = request.getfixturevalue("stack")
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with psycopg.connect(to_libpq(stack.database_url), autocommit=True) as conn:
-        conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")  # type: ignore[arg-type]
+    # A request the finished test's page started can still be running in the API; its locks
+    # may meet TRUNCATE's in the other order, and PostgreSQL then cancels one of the two.
+    for attempt in range(5):
+        try:
+            with psycopg.connect(to_libpq(stack.database_url), autocommit=True) as conn:
+                conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")  # type: ignore[arg-type]
+            break
+        except psycopg.errors.DeadlockDetected:
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
     # Ids start again at 1: files left by an earlier test would look like the next one's.
     shutil.rmtree(stack.storage_dir / "issues", ignore_errors=True)
 
