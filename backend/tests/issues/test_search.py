@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -61,6 +62,31 @@ async def test_search_ranks_title_matches_first_and_highlights_safely(
         "/api/issues", params={"q": "printer", "sort": "-created"}, headers=auth(user)
     )
     assert [i["id"] for i in by_date.json()["items"]] == [in_body.id, in_title.id]
+
+
+async def test_marker_characters_in_an_issue_cannot_unbalance_a_snippet(
+    client: httpx.AsyncClient, make_user: UserFactory, make_issue: IssueFactory, auth: Auth
+) -> None:
+    # ts_headline marks matches with \x02 … \x03; the same characters typed into an issue must
+    # not open a highlight that never closes, close one that is not open, or reach the page.
+    user = await make_user(Role.MAINTAINER)
+    await make_issue(
+        user,
+        title="Scanner fails",
+        description="\x03 stray close, then the scanner \x02 opens <i>here</i> & never closes",
+    )
+    resp = await client.get("/api/issues", params={"q": "scanner"}, headers=auth(user))
+    (item,) = resp.json()["items"]
+    snippet = item["snippet"]
+    assert "\x02" not in snippet and "\x03" not in snippet
+    assert "<mark>scanner</mark>" in snippet
+    assert "&amp; never closes" in snippet
+    assert snippet.count("<mark>") == snippet.count("</mark>")
+    depth = 0
+    for tag in re.findall(r"</?mark>", snippet):
+        depth += -1 if tag.startswith("</") else 1
+        assert depth in (0, 1)
+    assert re.sub(r"</?mark>", "", snippet).count("<") == 0
 
 
 async def test_similar_titles_are_suggested_while_typing(
