@@ -44,6 +44,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tracker.activity.repository import _RECORD as RECORD_EVENT
+from tracker.auth.access_cache import ACCESS_CHANNEL, AccessCache
 from tracker.auth.repository import _ACCESS_CHECK_SQL as ACCESS_CHECK
 from tracker.db import Sql
 from tracker.issues.markdown import render_markdown
@@ -158,6 +159,7 @@ def problem(err: HttpError, path: str) -> Response:
 # checked on each use. Bounded; the oldest goes first.
 _VERIFIED: dict[str, tuple[int, uuid.UUID | None, int]] = {}
 _VERIFIED_MAX = 4096
+ACCESS = AccessCache()
 
 
 def _verify(secret: str, token: str) -> tuple[int, uuid.UUID | None, int]:
@@ -198,6 +200,13 @@ async def authenticate(request: Request, conn: asyncpg.Connection) -> asyncpg.Re
     if claims[2] <= time.time():
         _VERIFIED.pop(token, None)
         raise HttpError(401, "invalid_token", "The access token is invalid or expired")
+    # As the API: an answer is remembered until PostgreSQL announces a change to that user or
+    # sign-in session, heard on this app's own LISTEN connection (see lifespan).
+    key = (claims[0], claims[1])
+    remembered = ACCESS.get(key)
+    if remembered is not None:
+        return remembered
+    generation = ACCESS.generation
     params = {"user_id": claims[0], "family_id": claims[1]}
     user = await conn.fetchrow(ACCESS_CHECK.text, *ACCESS_CHECK.args(params))
     if user is None or not user["is_active"]:
@@ -205,6 +214,7 @@ async def authenticate(request: Request, conn: asyncpg.Connection) -> asyncpg.Re
     # A token from a sign-in session that has ended (sign-out, refresh token reuse) is refused.
     if user["session_revoked"]:
         raise HttpError(401, "session_ended", "This session has ended; sign in again")
+    ACCESS.put(key, user, generation)
     return user
 
 
@@ -668,12 +678,17 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         server_settings={"application_name": "tracker-baseline", "timezone": "UTC"},
     )
     app.state.secret = os.environ["SECRET_KEY"]
+    listen = await asyncpg.connect(dsn, ssl=False if local else None)
+    await listen.add_listener(ACCESS_CHANNEL, lambda *note: ACCESS.heard(note[3]))
+    ACCESS.go_live()
     # As the API: what start-up loaded stays out of the collector's full passes.
     gc.collect()
     gc.freeze()
     try:
         yield
     finally:
+        ACCESS.pause()
+        await listen.close()
         await app.state.pool.close()
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.pgserver import scratch_database
 from tracker import migrations
 from tracker.app import create_app
+from tracker.auth.access_cache import forget_all_everywhere
 from tracker.auth.tokens import issue_access_token
 from tracker.config import Environment, Settings
 from tracker.issues.models import Issue, Severity, Status
@@ -82,6 +83,9 @@ async def _isolate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     async with app.state.engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables}, apscheduler_jobs RESTART IDENTITY CASCADE"))
+    # User ids start again at 1: what this process remembered about the last test's users goes
+    # now, not when the TRUNCATE's announcement arrives.
+    forget_all_everywhere()
     _empty_dir(app.state.settings.storage_dir)
 
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from tracker.auth.access_cache import AccessCache
 from tracker.config import Settings, get_settings
 from tracker.db import make_engine, make_sessionmaker
 from tracker.error_handlers import install_error_handlers
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_head = head_revision()
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
+    app.state.access_cache = AccessCache()
     install_realtime(app)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)

@@ -108,17 +108,35 @@ _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
 class Sql:
-    """A Core statement compiled once: its SQL text ($1, $2 …) and the parameter names in order."""
+    """A Core statement compiled once: its SQL text ($1, $2 …) and the parameter names in order.
 
-    __slots__ = ("defaults", "names", "text")
+    Compiled at first use, not where it is defined: a foreign-key column takes its type from the
+    column it refers to once that table is loaded, so compiling at import time would make the
+    SQL (its `$n::INTEGER` casts) depend on the order modules happened to be imported in.
+    """
+
+    __slots__ = ("_statement", "defaults", "names", "text")
+
+    text: str
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
 
     def __init__(self, statement: ClauseElement) -> None:
-        compiled: Any = statement.compile(dialect=_DIALECT)
-        self.text: str = compiled.string
-        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self._statement = statement
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached while an attribute is unset, i.e. before the first compile.
+        if name not in ("text", "names", "defaults"):
+            raise AttributeError(name)
+        self._compile()
+        return getattr(self, name)
+
+    def _compile(self) -> None:
+        compiled: Any = self._statement.compile(dialect=_DIALECT)
+        self.names = tuple(compiled.positiontup or ())
         # Values the statement carries itself (`version + 1`), and columns' Python-side scalar
         # defaults (an INSERT's `version` = 1), which SQLAlchemy would fill in at execution time.
-        self.defaults: dict[str, Any] = {
+        defaults: dict[str, Any] = {
             name: compiled.binds[name].value
             for name in self.names
             if name in compiled.binds and not compiled.binds[name].required
@@ -126,7 +144,9 @@ class Sql:
         for column in (*compiled.insert_prefetch, *compiled.update_prefetch):
             if column.default is None or not column.default.is_scalar:
                 raise ValueError(f"{column} needs a value: its default is not a constant")
-            self.defaults[column.key] = column.default.arg
+            defaults[column.key] = column.default.arg
+        self.defaults = defaults
+        self.text = compiled.string
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         if self.defaults:

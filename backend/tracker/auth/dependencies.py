@@ -80,7 +80,7 @@ async def _authenticate(session: AsyncSession, request: Request) -> User | None:
     claims = decode_access_token(settings, token)
     if claims is None:
         raise Unauthorized("The access token is invalid or expired", code="invalid_token")
-    user = await service.user_for_access(session, claims)
+    user = await service.user_for_access(session, claims, request.app.state.access_cache)
     request.state.user = user
     return user
 

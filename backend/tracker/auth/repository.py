@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracker.auth.access_cache import forget_session_everywhere, forget_user_everywhere
 from tracker.auth.models import (
     AuthorizationCode,
     ExternalIdentity,
@@ -76,6 +77,7 @@ async def get_refresh_token(session: AsyncSession, token_hash: str) -> RefreshTo
 
 
 async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
+    forget_session_everywhere(family_id)
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
@@ -84,6 +86,7 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
 
 
 async def revoke_user_tokens(session: AsyncSession, user_id: int) -> None:
+    forget_user_everywhere(user_id)
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))

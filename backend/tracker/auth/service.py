@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tracker.auth import pkce, repository
+from tracker.auth.access_cache import AccessCache
 from tracker.auth.models import AuthorizationCode, RefreshToken
 from tracker.auth.oauth_errors import OAuthError
 from tracker.auth.passwords import hash_password, needs_rehash, verify_password
@@ -360,17 +361,28 @@ async def update_user_access(
     return user
 
 
-async def user_for_access(session: AsyncSession, claims: AccessClaims) -> User:
-    """The active user an access token speaks for; its session must not have been ended."""
-    row = await repository.access_check(session, claims.user_id, claims.session_id)
-    if row is None or not row["is_active"]:
-        raise Unauthorized("This account is not active", code="inactive_account")
-    if row["session_revoked"]:
-        raise Unauthorized("This session has ended; sign in again", code="session_ended")
-    # A detached User built from plain columns: an ORM load (identity map, instance state) on
-    # every request costs several times the query itself. Nothing changes the caller through it.
-    values = {c.key: row[c.key] for c in repository.USER_COLUMNS}
-    values["role"] = Role(values["role"])
+async def user_for_access(
+    session: AsyncSession, claims: AccessClaims, remembered: AccessCache | None = None
+) -> User:
+    """The active user an access token speaks for; its session must not have been ended.
+
+    With `remembered` (the app's AccessCache), an answer this process has already read is used
+    for as long as no change to that user or sign-in session has been announced."""
+    key = (claims.user_id, claims.session_id)
+    values = remembered.get(key) if remembered is not None else None
+    if values is None:
+        generation = remembered.generation if remembered is not None else 0
+        row = await repository.access_check(session, claims.user_id, claims.session_id)
+        if row is None or not row["is_active"]:
+            raise Unauthorized("This account is not active", code="inactive_account")
+        if row["session_revoked"]:
+            raise Unauthorized("This session has ended; sign in again", code="session_ended")
+        values = {c.key: row[c.key] for c in repository.USER_COLUMNS}
+        values["role"] = Role(values["role"])
+        if remembered is not None:
+            remembered.put(key, values, generation)
+    # A detached User built from plain columns, new for each request: an ORM load (identity
+    # map, instance state) on every request costs several times the query itself.
     return User(**values)
 
 

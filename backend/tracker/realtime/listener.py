@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tracker.activity.service import NOTIFY_CHANNEL
+from tracker.auth.access_cache import ACCESS_CHANNEL, AccessCache
 from tracker.observability.logging import get_logger
 from tracker.observability.metrics import REALTIME_LISTENER_RECONNECTS
 from tracker.realtime import repository
@@ -43,8 +44,10 @@ class ListenerLost(Exception):
 
 
 class Listener:
-    def __init__(self, hub: Hub, database_url: str) -> None:
+    def __init__(self, hub: Hub, database_url: str, access: AccessCache | None = None) -> None:
         self.hub = hub
+        # Remembered access checks are used only while this connection hears every change.
+        self.access = access or AccessCache()
         # Its own engine without a pool: this connection is never lent to a request.
         self._engine = create_async_engine(
             database_url,
@@ -90,10 +93,14 @@ class Listener:
         self._wake.set()
 
     def _on_notify(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
+        if channel == ACCESS_CHANNEL:
+            self.access.heard(payload)
+            return
         self._pending.append((channel, payload))
         self._wake.set()
 
     def _on_terminate(self, _conn: object) -> None:
+        self.access.pause()
         self._lost = True
         self._wake.set()
 
@@ -107,6 +114,8 @@ class Listener:
                 return
             except Exception as exc:
                 log.warning("realtime_listener_lost", error=repr(exc))
+            finally:
+                self.access.pause()
             if self.connected.is_set():
                 delay = 0.1  # it was up: the first retry comes quickly
             self.connected.clear()
@@ -125,11 +134,13 @@ class Listener:
             raw.add_termination_listener(self._on_terminate)
             await raw.add_listener(NOTIFY_CHANNEL, self._on_notify)
             await raw.add_listener(PRESENCE_CHANNEL, self._on_notify)
+            await raw.add_listener(ACCESS_CHANNEL, self._on_notify)
             if self.last_id is None:
                 self.last_id = await repository.latest_event_id(conn)
                 self.hub.last_event_id = self.last_id
             else:
                 await self._catch_up(conn)
+            self.access.go_live()
             self.connected.set()
             self._hello = True
             await self._loop(conn)
@@ -273,7 +284,7 @@ def install_realtime(app: FastAPI) -> None:
 
     async def start(app: FastAPI) -> None:
         hub.start(app.state.sessionmaker)
-        listener = Listener(hub, app.state.settings.database_url)
+        listener = Listener(hub, app.state.settings.database_url, app.state.access_cache)
         app.state.realtime_listener = listener
         await listener.start()
 
