@@ -365,10 +365,19 @@ async def list_issues(request: Request) -> Response:
             "reporter_id": reporter,
             "limit": limit + 1,
         }
-        for i, name in enumerate(tags):
-            values[f"tag_{i}"] = name.lower()
         if after is not None:
             values["cursor_key"], values["cursor_id"] = after
+        if tags:
+            # As the API: the tags' ids first, so the list is planned for those tags; an
+            # unknown tag matches nothing.
+            lowered = [name.lower() for name in tags]
+            found = {
+                r["name"]: r["id"]
+                for r in await conn.fetch(TAG_IDS.text, *TAG_IDS.args({"names": lowered}))
+            }
+            if len(found) < len(set(lowered)):
+                return respond({"items": [], "next_cursor": None})
+            values.update({f"tag_id_{i}": found[name] for i, name in enumerate(lowered)})
         args = stmt.args(values)
         if text is None:
             rows = await conn.fetch(stmt.text, *args)

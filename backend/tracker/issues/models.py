@@ -51,7 +51,9 @@ issue_tags = Table(
     "issue_tags",
     Base.metadata,
     Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    # A tag's issues straight from the index (no table visit): the tag filter's lookup.
+    Index("ix_issue_tags_tag_id_issue_id", "tag_id", "issue_id"),
 )
 
 
@@ -74,6 +76,8 @@ class Issue(Timestamped, Base):
         Index("ix_issues_updated_at_id", "updated_at", "id"),
         Index("ix_issues_severity_rank_id", "severity_rank", "id"),
         Index("ix_issues_reporter_id_created_at_id", "reporter_id", "created_at", "id"),
+        # Someone's open work, newest first ("assigned to me"), without sorting all they ever had.
+        Index("ix_issues_assignee_id_created_at_id", "assignee_id", "created_at", "id"),
         Index("ix_issues_status_created_at_id", "status", "created_at", "id"),
         Index("ix_issues_search", "search", postgresql_using="gin"),
         Index(
@@ -97,9 +101,7 @@ class Issue(Timestamped, Base):
         SmallInteger, Computed(SEVERITY_RANK_SQL, persisted=True)
     )
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    assignee_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     resolved_at: Mapped[datetime | None]
     search: Mapped[Any] = mapped_column(
