@@ -184,6 +184,14 @@ async def _adapted_connection(session: AsyncSession) -> Any:
     return adapted
 
 
+async def in_transaction(session: AsyncSession) -> bool:
+    """Whether the request's connection is inside a transaction (a write has begun one)."""
+    if session.new or session.dirty or session.deleted:
+        return True
+    adapted = await _adapted_connection(session)
+    return adapted._transaction is not None
+
+
 def _has_work(session: AsyncSession) -> bool:
     """Whether committing could change anything: ORM changes to flush, or an open database
     transaction. A request that only read through `driver()` has neither."""

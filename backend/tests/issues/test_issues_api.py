@@ -68,6 +68,41 @@ async def test_reporter_files_an_issue_with_tags_and_markdown(
     assert event.reporter_id == reporter.id
 
 
+async def test_issues_with_known_and_new_tags_are_numbered_without_gaps(
+    client: httpx.AsyncClient, make_user: UserFactory, auth: Auth, db: AsyncSession
+) -> None:
+    # With every tag known, an issue is filed in one statement; a new tag takes the longer way.
+    # Either way: its tags, one `issue.created` event, and the next number.
+    maintainer = await make_user(Role.MAINTAINER)
+    filed = []
+    for tags in (["export"], ["export"], ["export", "csv"], [], ["csv", "export"], ["pdf"]):
+        resp = await client.post(
+            "/api/issues",
+            json={"title": "Export fails", "severity": "LOW", "tags": tags},
+            headers=auth(maintainer),
+        )
+        assert resp.status_code == 201, resp.text
+        assert resp.json()["tags"] == sorted(tags)
+        filed.append(resp.json()["id"])
+
+    assert filed == list(range(filed[0], filed[0] + 6))
+    for issue_id, tags in zip(
+        filed,
+        (["export"], ["export"], ["csv", "export"], [], ["csv", "export"], ["pdf"]),
+        strict=True,
+    ):
+        got = await client.get(f"/api/issues/{issue_id}", headers=auth(maintainer))
+        assert got.json()["tags"] == tags
+        [event] = await events_of(db, issue_id)
+        assert (event.kind, event.actor_id, event.reporter_id) == (
+            "issue.created",
+            maintainer.id,
+            maintainer.id,
+        )
+        assert event.data == {"title": "Export fails", "severity": "LOW", "tags": tags}
+    assert len((await db.execute(select(Issue))).scalars().all()) == 6
+
+
 async def test_new_issue_input_is_validated(
     client: httpx.AsyncClient, make_user: UserFactory, auth: Auth
 ) -> None:

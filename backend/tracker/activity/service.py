@@ -27,6 +27,27 @@ NOTIFY_CHANNEL = "tracker_events"
 EVENT_ORDER_LOCK = 7_354_201_106
 
 
+def event_values(
+    *,
+    issue_id: int | None,
+    reporter_id: int | None,
+    actor_id: int | None,
+    kind: str,
+    data: dict[str, Any] | None = None,
+    exists: bool = True,
+) -> dict[str, Any]:
+    """An issue_events row's values. `record_event` writes one; a statement that creates the
+    issue itself may write it in the same statement (issue_id None: the new issue's id)."""
+    return {
+        "issue_id": issue_id if exists else None,
+        "issue_ref": issue_id,
+        "reporter_id": reporter_id,
+        "actor_id": actor_id,
+        "kind": kind,
+        "data": json.dumps(data or {}),
+    }
+
+
 async def record_event(
     session: AsyncSession,
     *,
@@ -43,14 +64,14 @@ async def record_event(
     `kind` is dotted: issue.created, issue.updated, issue.deleted, comment.created, ...
     `exists=False` for an issue being deleted in this transaction (the row keeps `issue_ref`).
     """
-    params = {
-        "issue_id": issue_id if exists else None,
-        "issue_ref": issue_id,
-        "reporter_id": reporter_id,
-        "actor_id": actor_id,
-        "kind": kind,
-        "data": json.dumps(data or {}),
-    }
+    params = event_values(
+        issue_id=issue_id,
+        reporter_id=reporter_id,
+        actor_id=actor_id,
+        kind=kind,
+        data=data,
+        exists=exists,
+    )
     await repository.insert_event(session, params)
 
 

@@ -45,6 +45,7 @@ from tracker.users.models import Role, User
 # row-loading steps cost more CPU than these queries take in PostgreSQL.
 _issues_table: Table = Issue.__table__  # type: ignore[assignment]
 _i = _issues_table.c
+_events_table: Table = IssueEvent.__table__  # type: ignore[assignment]
 _t = Tag.__table__.c
 _c = Comment.__table__.c
 _a = Attachment.__table__.c
@@ -455,6 +456,83 @@ async def insert_issue(session: AsyncSession, values: dict[str, Any], tags: list
     row = await fetchrow(session, _INSERT_ISSUE, {**values, "tag_names": tags}, write=True)
     assert row is not None
     return row
+
+
+def _insert_alone_statement() -> Sql:
+    """The issue, its tags and its `issue.created` event in one statement, which needs no
+    transaction around it: PostgreSQL commits it whole or not at all.
+
+    WITH issue AS (INSERT INTO issues (…) SELECT $title, … WHERE <every tag exists>
+                   RETURNING …),
+         tagged AS (INSERT INTO issue_tags SELECT issue.id, tags.id FROM issue, tags
+                    WHERE lower(tags.name) = ANY($names)),
+         event AS (INSERT INTO issue_events SELECT issue.id, issue.id, $reporter … FROM issue)
+    SELECT issue.* FROM issue
+
+    When a tag is new, the SELECT yields no row: nothing is inserted (not even an id drawn from
+    the sequence, so issue numbers keep no gap) and the statement returns no row.
+    """
+    names = bindparam("tag_names", type_=ARRAY(String))
+    known = select(func.count()).where(func.lower(_t.name) == any_(names)).scalar_subquery()
+    given = func.unnest(names).table_valued("name").render_derived("given")
+    wanted = select(func.count(func.distinct(given.c.name))).select_from(given).scalar_subquery()
+    columns = (*_NEW_ISSUE_COLUMNS, "reporter_id", "version")
+    issue = (
+        insert(_issues_table)
+        .from_select(
+            list(columns),
+            select(
+                *(bindparam(name, type_=_i[name].type) for name in _NEW_ISSUE_COLUMNS),
+                bindparam("reporter_id", type_=Integer),
+                literal(1, Integer),  # a new issue's version
+            ).where(known == wanted),
+        )
+        .returning(_i.id, _i.status, _i.version, _i.created_at, _i.updated_at)
+        .cte("issue")
+    )
+    tagged = (
+        insert(issue_tags)
+        .from_select(
+            ["issue_id", "tag_id"],
+            select(issue.c.id, _t.id).where(func.lower(_t.name) == any_(names)),
+        )
+        .returning(issue_tags.c.tag_id)
+        .cte("tagged")
+    )
+    event_columns = ("reporter_id", "actor_id", "kind", "data")
+    event = (
+        insert(_events_table)
+        .from_select(
+            ["issue_id", "issue_ref", *event_columns],
+            select(
+                issue.c.id,
+                issue.c.id,
+                *(
+                    bindparam(f"event_{name}", type_=_events_table.c[name].type)
+                    for name in event_columns
+                ),
+            ),
+        )
+        .returning(_events_table.c.issue_ref)
+        .cte("event")
+    )
+    # Each data-modifying CTE runs whether or not the result reads it; reading them keeps the
+    # statement honest about what it does.
+    written = select(func.count()).select_from(tagged).scalar_subquery()
+    recorded = select(func.count()).select_from(event).scalar_subquery()
+    return Sql(select(*issue.c, written.label("tagged"), recorded.label("events")))
+
+
+_INSERT_ALONE = _insert_alone_statement()
+
+
+async def insert_issue_alone(
+    session: AsyncSession, values: dict[str, Any], tags: list[str], event: dict[str, Any]
+) -> Record | None:
+    """File an issue whose tags all exist already, with its event, as one statement (outside a
+    transaction: the request's first write). None, and nothing written, when a tag is new."""
+    params = {**values, "tag_names": tags, **{f"event_{k}": v for k, v in event.items()}}
+    return await fetchrow(session, _INSERT_ALONE, params)
 
 
 # One UPDATE per set of changed fields, built once. `resolved_at` is set by the database clock.
