@@ -143,6 +143,24 @@ def older_position(page: Page) -> None:
     page.route(lambda url: "/__data.json" in url, rewrite)
 
 
+def live_frames(page: Page) -> list[str]:
+    """Every frame the page's live sockets receive, from now on."""
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+    return frames
+
+
+def wait_until_live(page: Page, frames: list[str]) -> None:
+    """The page is hydrated and its socket is open (the server said `ready`): a click on a link
+    now navigates inside the app, fetching the next page's data as JSON, instead of loading a
+    new document (which `document.readyState` alone does not promise on a busy machine)."""
+    for _ in range(200):
+        if any('"type":"ready"' in f.replace(" ", "") for f in frames):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"the page never opened its live socket: {frames}")
+
+
 def comment(people: People, issue_id: int, body: str) -> None:
     with people.api(people.maintainer_id) as api:
         api.post(f"/api/issues/{issue_id}/comments", json={"body": body}).raise_for_status()
@@ -151,15 +169,14 @@ def comment(people: People, issue_id: int, body: str) -> None:
 def test_a_replayed_change_the_page_already_shows_is_not_applied_twice(people: People) -> None:
     issue_id = people.file_issue("Search is slow")
     comment(people, issue_id, "Takes 4 s here.")
-    frames: list[str] = []
 
     # Each page is reached from another one inside the app, so its data comes as JSON.
     list_page = people.maintainer.new_page()
-    list_page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+    frames = live_frames(list_page)
     older_position(list_page)
     list_page.goto(f"/issues/{issue_id}")
     expect(list_page.get_by_test_id("comment-body")).to_have_count(1)
-    list_page.wait_for_function("() => document.readyState === 'complete'")
+    wait_until_live(list_page, frames)
     list_page.get_by_role("navigation", name="Breadcrumb").get_by_role(
         "link", name="Issues"
     ).click()
@@ -167,9 +184,10 @@ def test_a_replayed_change_the_page_already_shows_is_not_applied_twice(people: P
     expect(listed.get_by_title("1 comments")).to_be_visible()
 
     issue_page = people.maintainer.new_page()
+    issue_frames = live_frames(issue_page)
     older_position(issue_page)
     issue_page.goto("/issues")
-    issue_page.wait_for_function("() => document.readyState === 'complete'")
+    wait_until_live(issue_page, issue_frames)
     row(issue_page, issue_id).get_by_role("link").click()
     expect(issue_page.get_by_test_id("comment-body")).to_have_count(1)
 
