@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, aggregate_order_by,
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
+from sqlalchemy.sql.selectable import CTE
 
 from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
@@ -410,6 +411,28 @@ async def lock_for_update(session: AsyncSession, issue_id: int) -> Record | None
 
 
 _NEW_ISSUE_COLUMNS = ("title", "description", "description_html", "severity", "status")
+_NEW_ISSUE_RETURNED = (_i.id, _i.status, _i.version, _i.created_at, _i.updated_at)
+
+
+def _new_issue_values() -> dict[str, ColumnElement[Any]]:
+    return {
+        **{name: bindparam(name, type_=_i[name].type) for name in _NEW_ISSUE_COLUMNS},
+        "reporter_id": bindparam("reporter_id", type_=Integer),
+    }
+
+
+def _attach_tags(issue: CTE, names: ColumnElement[Any]) -> CTE:
+    """The new issue's links to those of the tags `names` that exist."""
+    return (
+        insert(issue_tags)
+        .from_select(
+            ["issue_id", "tag_id"],
+            select(issue.c.id, _t.id).where(func.lower(_t.name) == any_(names)),
+        )
+        .on_conflict_do_nothing()
+        .returning(issue_tags.c.tag_id)
+        .cte("tagged")
+    )
 
 
 def _insert_statement() -> Sql:
@@ -422,27 +445,11 @@ def _insert_statement() -> Sql:
     """
     issue = (
         insert(_issues_table)
-        .values(
-            {
-                **{name: bindparam(name, type_=_i[name].type) for name in _NEW_ISSUE_COLUMNS},
-                "reporter_id": bindparam("reporter_id", type_=Integer),
-            }
-        )
-        .returning(_i.id, _i.status, _i.version, _i.created_at, _i.updated_at)
+        .values(_new_issue_values())
+        .returning(*_NEW_ISSUE_RETURNED)
         .cte("issue")
     )
-    tagged = (
-        insert(issue_tags)
-        .from_select(
-            ["issue_id", "tag_id"],
-            select(issue.c.id, _t.id).where(
-                func.lower(_t.name) == any_(bindparam("tag_names", type_=ARRAY(String)))
-            ),
-        )
-        .on_conflict_do_nothing()
-        .returning(issue_tags.c.tag_id)
-        .cte("tagged")
-    )
+    tagged = _attach_tags(issue, bindparam("tag_names", type_=ARRAY(String)))
     count = select(func.count()).select_from(tagged).scalar_subquery()
     return Sql(select(*issue.c, count.label("tagged")))
 
@@ -476,29 +483,14 @@ def _insert_alone_statement() -> Sql:
     known = select(func.count()).where(func.lower(_t.name) == any_(names)).scalar_subquery()
     given = func.unnest(names).table_valued("name").render_derived("given")
     wanted = select(func.count(func.distinct(given.c.name))).select_from(given).scalar_subquery()
-    columns = (*_NEW_ISSUE_COLUMNS, "reporter_id", "version")
+    values = {**_new_issue_values(), "version": literal(1, Integer)}  # a new issue's version
     issue = (
         insert(_issues_table)
-        .from_select(
-            list(columns),
-            select(
-                *(bindparam(name, type_=_i[name].type) for name in _NEW_ISSUE_COLUMNS),
-                bindparam("reporter_id", type_=Integer),
-                literal(1, Integer),  # a new issue's version
-            ).where(known == wanted),
-        )
-        .returning(_i.id, _i.status, _i.version, _i.created_at, _i.updated_at)
+        .from_select(list(values), select(*values.values()).where(known == wanted))
+        .returning(*_NEW_ISSUE_RETURNED)
         .cte("issue")
     )
-    tagged = (
-        insert(issue_tags)
-        .from_select(
-            ["issue_id", "tag_id"],
-            select(issue.c.id, _t.id).where(func.lower(_t.name) == any_(names)),
-        )
-        .returning(issue_tags.c.tag_id)
-        .cte("tagged")
-    )
+    tagged = _attach_tags(issue, names)
     event_columns = ("reporter_id", "actor_id", "kind", "data")
     event = (
         insert(_events_table)
