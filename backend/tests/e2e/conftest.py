@@ -222,3 +222,21 @@ def context(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+def live_frames(page: Page) -> list[str]:
+    """Every frame the page's live sockets receive, from now on."""
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+    return frames
+
+
+def wait_until_live(page: Page, frames: list[str]) -> None:
+    """The page is hydrated and its socket is open (the server said `ready`): a click on a link
+    now navigates inside the app, fetching the next page's data as JSON, instead of loading a
+    new document (which `document.readyState` alone does not promise on a busy machine)."""
+    for _ in range(200):
+        if any('"type":"ready"' in f.replace(" ", "") for f in frames):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"the page never opened its live socket: {frames}")

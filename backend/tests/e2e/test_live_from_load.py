@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route, WebSocketRoute, expect
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, live_frames, wait_until_live
 from tests.e2e.test_realtime import MARKER, People, row, still_same_document
 
 WS = re.compile(r"/api/ws$")
@@ -141,24 +141,6 @@ def older_position(page: Page) -> None:
         route.fulfill(response=response, body=json.dumps(body))
 
     page.route(lambda url: "/__data.json" in url, rewrite)
-
-
-def live_frames(page: Page) -> list[str]:
-    """Every frame the page's live sockets receive, from now on."""
-    frames: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
-    return frames
-
-
-def wait_until_live(page: Page, frames: list[str]) -> None:
-    """The page is hydrated and its socket is open (the server said `ready`): a click on a link
-    now navigates inside the app, fetching the next page's data as JSON, instead of loading a
-    new document (which `document.readyState` alone does not promise on a busy machine)."""
-    for _ in range(200):
-        if any('"type":"ready"' in f.replace(" ", "") for f in frames):
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError(f"the page never opened its live socket: {frames}")
 
 
 def comment(people: People, issue_id: int, body: str) -> None:

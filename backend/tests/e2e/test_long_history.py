@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, live_frames, wait_until_live
 from tests.e2e.test_issues import signed_in
 from tests.e2e.test_realtime import MARKER, People, still_same_document
 from tracker.localdb import to_libpq
@@ -141,8 +141,9 @@ def test_a_live_comment_past_the_last_page_read_is_still_shown(people: People) -
 def test_a_comment_posted_below_an_unread_history_is_shown_in_place(people: People) -> None:
     issue_id = long_discussion(people.stack, people.reporter_id, people.maintainer_id)
     page = people.reporter.new_page()
+    frames = live_frames(page)
     page.goto(f"/issues/{issue_id}")
-    page.wait_for_function("() => document.readyState === 'complete'")
+    wait_until_live(page, frames)  # the form posts in place, not as a new document
     expect(page.get_by_test_id("history-more")).to_be_visible()
 
     page.get_by_role("textbox", name="Comment", exact=True).fill("Any news?")
