@@ -25,6 +25,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from tests.pgserver import scratch_database
+from tests.processes import stop
 from tracker import migrations
 from tracker.config import REPO_ROOT
 from tracker.localdb import free_port, to_libpq
@@ -164,13 +165,7 @@ def serve(env: dict[str, str], logs: Path) -> Iterator[tuple[str, str, dict[str,
         _wait(f"{web_url}/", procs[-1], web_log)
         yield api_url, web_url, env
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.processes import stop
 from tracker.config import Settings
 from tracker.localdb import free_port
 from tracker.users.models import Role
@@ -49,13 +50,7 @@ def two_apis(settings: Settings) -> Iterator[list[str]]:
             _wait_ready(port, proc)
         yield [f"ws://127.0.0.1:{port}/api/ws" for port in ports]
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
 
 
 async def test_a_change_reaches_subscribers_of_every_process(
