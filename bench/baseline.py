@@ -55,10 +55,14 @@ from tracker.issues.repository import _CUSTOM_PLANS as CUSTOM_PLANS
 from tracker.issues.repository import _DETAIL as DETAIL
 from tracker.issues.repository import _INSERT_ALONE as INSERT_ALONE
 from tracker.issues.repository import _INSERT_ISSUE as INSERT_ISSUE
+from tracker.issues.repository import _LEXEME_CACHE_SIZE as LEXEME_CACHE_SIZE
+from tracker.issues.repository import _LEXEMES as LEXEMES
 from tracker.issues.repository import _LOCK_FOR_UPDATE as LOCK_FOR_UPDATE
 from tracker.issues.repository import _TAG_IDS as TAG_IDS
-from tracker.issues.repository import _list_statement, _update_statement
-from tracker.issues.snippets import snippet_html
+from tracker.issues.repository import SEARCH_WORDS_MAX as WORDS_MAX
+from tracker.issues.repository import _list_statement, _update_statement, plain_words
+from tracker.issues.repository import _search_statement as search_statement
+from tracker.issues.snippets import snippet_html, word_pattern
 
 STATUSES = ("OPEN", "TRIAGED", "IN_PROGRESS", "DONE")
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -357,6 +361,19 @@ async def list_issues(request: Request) -> Response:
             assignee not in (None, "none"),
             reporter is not None,
         )
+        words = await _search_words(conn, text) if text else []
+        # As the API: plain words and nothing else are answered from search_terms (ADR 0014).
+        text_alone = text is not None and not any(shape[:4] + shape[5:])
+        if sort == "rank" and text_alone and plain_words(text) and len(words) <= WORDS_MAX:
+            if not words:
+                return respond({"items": [], "next_cursor": None})
+            search = search_statement(len(words), after is not None)
+            values = {f"lexeme_{i}": word for i, word in enumerate(words)}
+            values.update(q=text, limit=limit + 1)
+            if after is not None:
+                values["cursor_key"], values["cursor_id"] = after
+            rows = await conn.fetch(search.text, *search.args(values))
+            return _page(rows, limit, sort, words)
         stmt = _list_sql(shape, sort, after is not None, limit)
         values: dict[str, Any] = {
             "scope_reporter_id": scope,
@@ -388,13 +405,39 @@ async def list_issues(request: Request) -> Response:
             async with conn.transaction():
                 await conn.execute(CUSTOM_PLANS)
                 rows = await conn.fetch(stmt.text, *args)
+    return _page(rows, limit, sort, words if text else None)
+
+
+def _page(rows: list[asyncpg.Record], limit: int, sort: str, words: list[str] | None) -> Response:
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [{**summary(r), "snippet": snippet_html(r["snippet"]) if text else None} for r in rows]
+    pattern = word_pattern(words) if words is not None else None
+    items = [
+        {
+            **summary(r),
+            "snippet": snippet_html(r["snippet_source"], pattern) if words is not None else None,
+        }
+        for r in rows
+    ]
     next_cursor = (
         encode_cursor(sort, rows[-1]["sort_key"], rows[-1]["id"]) if more and rows else None
     )
     return respond({"items": items, "next_cursor": next_cursor})
+
+
+_WORDS: dict[str, list[str]] = {}
+
+
+async def _search_words(conn: asyncpg.Connection, text: str) -> list[str]:
+    """tracker.issues.repository.search_words: remembered per text, as the API does."""
+    words = _WORDS.get(text)
+    if words is None:
+        row = await conn.fetchrow(LEXEMES.text, *LEXEMES.args({"q": text}))
+        words = list(row[0]) if row is not None and row[0] else []
+        if len(_WORDS) >= LEXEME_CACHE_SIZE:
+            _WORDS.clear()
+        _WORDS[text] = words
+    return words
 
 
 def _issue_id(request: Request) -> int:

@@ -7,8 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import IssueFactory, UserFactory
+from tracker.issues.models import search_terms
 from tracker.users.models import Role, User
 
 Auth = Callable[[User], dict[str, str]]
@@ -67,8 +70,8 @@ async def test_search_ranks_title_matches_first_and_highlights_safely(
 async def test_marker_characters_in_an_issue_cannot_unbalance_a_snippet(
     client: httpx.AsyncClient, make_user: UserFactory, make_issue: IssueFactory, auth: Auth
 ) -> None:
-    # ts_headline marks matches with \x02 … \x03; the same characters typed into an issue must
-    # not open a highlight that never closes, close one that is not open, or reach the page.
+    # Control characters typed into an issue never reach the page, and no markup of the
+    # issue's own can open a highlight that never closes or close one that is not open.
     user = await make_user(Role.MAINTAINER)
     await make_issue(
         user,
@@ -137,6 +140,7 @@ async def test_search_ranks_the_newest_matches_and_pages_on_to_every_older_one(
     # Rank only the 3 newest matches (docs/adr/0011); statements are rebuilt for the new bound.
     monkeypatch.setattr(repository, "RANKED_CANDIDATES", 3)
     monkeypatch.setattr(repository, "_LIST_STATEMENTS", {})
+    monkeypatch.setattr(repository, "_SEARCH_STATEMENTS", {})
     user = await make_user(Role.MAINTAINER)
     made = []
     for n in range(6):
@@ -163,3 +167,105 @@ async def test_search_ranks_the_newest_matches_and_pages_on_to_every_older_one(
     # The newest three by relevance (title matches first), then every older match, newest
     # first: nothing is dropped for lying beyond the ranked set, nothing repeats.
     assert seen == [ids[5], ids[3], ids[4], ids[2], ids[1], ids[0]]
+
+
+async def _all_pages(
+    client: httpx.AsyncClient, headers: dict[str, str], **params: Any
+) -> list[tuple[int, str | None]]:
+    seen: list[tuple[int, str | None]] = []
+    cursor = None
+    for _ in range(20):
+        query = {**params, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/api/issues", params=query, headers=headers)).json()
+        seen += [(i["id"], i["snippet"]) for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return seen
+    raise AssertionError("paging never ended")
+
+
+async def test_plain_words_and_filtered_searches_find_rank_and_page_alike(
+    client: httpx.AsyncClient,
+    make_user: UserFactory,
+    make_issue: IssueFactory,
+    auth: Auth,
+    monkeypatch: Any,
+) -> None:
+    # Plain words with no filter are answered from the search_terms index alone; with any
+    # filter (here one every issue passes) the matches come from the issues table. Both must
+    # find the same issues, in the same order, with the same snippets, across both tiers.
+    from tracker.issues import repository
+
+    monkeypatch.setattr(repository, "RANKED_CANDIDATES", 3)
+    monkeypatch.setattr(repository, "_LIST_STATEMENTS", {})
+    monkeypatch.setattr(repository, "_SEARCH_STATEMENTS", {})
+    user = await make_user(Role.MAINTAINER)
+    texts = [
+        ("Printer jams on page two", "The paper tray is full"),
+        ("Office hardware", "The printer jams when the paper tray is full"),
+        ("Printer driver crash", "Crash on start: the printer is not found"),
+        ("Paper jam", "Jammed paper in the printer tray, again and again"),
+        ("Scanner", "Nothing about printing here"),
+        ("Printers everywhere", "printer, printer, printer: it jams"),
+        ("Tray", "The paper tray rattles"),
+        ("Memory leak in the print queue", "Memory grows with every job"),
+    ]
+    made = [await make_issue(user, title=t, description=d) for t, d in texts]
+    ids = [issue.id for issue in made]
+    headers = auth(user)
+    expected = {
+        "printer jams": {ids[0], ids[1], ids[3], ids[5]},
+        "paper tray": {ids[0], ids[1], ids[3], ids[6]},
+        "printer": {ids[0], ids[1], ids[2], ids[3], ids[5]},
+        "memory": {ids[7]},
+        "jam printer paper": {ids[0], ids[1], ids[3]},
+    }
+    for q, matching in expected.items():
+        plain = await _all_pages(client, headers, q=q)
+        filtered = await _all_pages(client, headers, q=q, status="OPEN")
+        assert plain == filtered, q
+        assert {issue_id for issue_id, _ in plain} == matching, q
+        assert len(plain) == len(matching), q
+    # The three newest matches ranked (title matches first), then older ones, newest first.
+    assert [i for i, _ in await _all_pages(client, headers, q="printer")] == [
+        ids[5],
+        ids[2],
+        ids[3],
+        ids[1],
+        ids[0],
+    ]
+    memory = await _all_pages(client, headers, q="memory")
+    assert memory == [(ids[7], "<mark>Memory</mark> grows with every job")]
+
+
+async def test_search_follows_edits_and_deletions(
+    client: httpx.AsyncClient,
+    make_user: UserFactory,
+    make_issue: IssueFactory,
+    auth: Auth,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    admin = await make_user(Role.ADMIN)
+    issue = await make_issue(admin, title="Printer fault", description="Tray stuck")
+    url = f"/api/issues/{issue.id}"
+
+    async def found(q: str) -> list[int]:
+        resp = await client.get("/api/issues", params={"q": q}, headers=auth(admin))
+        return [i["id"] for i in resp.json()["items"]]
+
+    assert await found("printer") == [issue.id]
+    edited = await client.patch(
+        url,
+        json={"title": "Scanner fault", "description": "Lid stuck"},
+        headers={**auth(admin), "If-Match": '"1"'},
+    )
+    assert edited.status_code == 200
+    assert await found("printer") == []
+    assert await found("tray") == []
+    assert await found("scanner lid") == [issue.id]
+    assert (await client.delete(url, headers=auth(admin))).status_code == 204
+    assert await found("scanner") == []
+    # Nothing of it stays in the search index.
+    async with sessionmaker() as session:
+        left = await session.scalar(select(func.count()).where(search_terms.c.issue_id == issue.id))
+    assert left == 0

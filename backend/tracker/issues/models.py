@@ -10,6 +10,8 @@ from sqlalchemy import (
     Computed,
     ForeignKey,
     Index,
+    Integer,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -17,7 +19,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import REAL, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.db import Base, Timestamped
@@ -54,6 +56,20 @@ issue_tags = Table(
     Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
     # A tag's issues straight from the index (no table visit): the tag filter's lookup.
     Index("ix_issue_tags_tag_id_issue_id", "tag_id", "issue_id"),
+)
+
+# Search's own index (docs/adr/0014-search-terms.md): one row per distinct word (lexeme) of each
+# issue's `search` vector, with the word's score in that issue. Filled and kept in step by
+# triggers on `issues` (migration 0005), never written by the application. Ordered by word and
+# then issue number, so an issue's newest matches for a word, and the intersection of several
+# words, are read straight from the index, scores included, newest first.
+search_terms = Table(
+    "search_terms",
+    Base.metadata,
+    Column("lexeme", Text, nullable=False),
+    Column("issue_id", Integer, nullable=False),
+    Column("score", REAL, nullable=False),
+    PrimaryKeyConstraint("lexeme", "issue_id", postgresql_include=["score"]),
 )
 
 

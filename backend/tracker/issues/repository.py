@@ -3,7 +3,8 @@ statements whatever the page size; writes use RETURNING instead of re-reading.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +15,11 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     and_,
     any_,
     bindparam,
+    case,
     cast,
     delete,
     func,
@@ -39,7 +42,8 @@ from tracker.attachments.models import Attachment
 from tracker.comments.models import Comment
 from tracker.db import Record, Sql, driver, fetch, fetchrow
 from tracker.issues.cursor import Cursor
-from tracker.issues.models import Issue, Severity, Status, Tag, issue_tags
+from tracker.issues.models import Issue, Severity, Status, Tag, issue_tags, search_terms
+from tracker.issues.schemas import PAGE_MAX
 from tracker.users.models import Role, User
 
 # The hot statements are Core (table columns, not ORM attributes): the ORM's compile and
@@ -53,13 +57,8 @@ _a = Attachment.__table__.c
 _reporter = User.__table__.alias("reporter")
 _assignee = User.__table__.alias("assignee")
 
-# Matches are delimited by control characters that cannot come from the stored text's markup,
-# so the snippet can be HTML-escaped as a whole and only then given its <mark> tags.
-MARK_START, MARK_STOP = "\x02", "\x03"
-HEADLINE_OPTIONS = (
-    f'StartSel="{MARK_START}", StopSel="{MARK_STOP}", MaxWords=35, MinWords=12, '
-    'ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
-)
+# A search result's snippet is made from this much of its description (issues.snippets).
+SNIPPET_SOURCE_CHARS = 4000
 
 
 def _tags_of(issue_id: Any) -> ColumnElement[list[str]]:
@@ -121,6 +120,8 @@ class ListFilter:
     reporter_id: int | None = None
     # The caller's own id when they may only see what they reported (REPORTER).
     scope_reporter_id: int | None = None
+    # The text's search words (search_words), for a search.
+    words: Sequence[str] = ()
 
     def shape(self) -> tuple[Any, ...]:
         """What decides the statement's SQL text (not its parameter values)."""
@@ -134,6 +135,11 @@ class ListFilter:
             self.assignee_id is not None,
             self.reporter_id is not None,
         )
+
+    def text_alone(self) -> bool:
+        """A search of every issue: nothing but the text narrows the list."""
+        shape = self.shape()
+        return bool(shape[4]) and not any(shape[:4] + shape[5:])
 
     def params(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -181,13 +187,9 @@ def _conditions(
     return out
 
 
-def _headline() -> ColumnElement[str]:
-    return func.ts_headline(
-        "english",
-        func.coalesce(func.nullif(_i.description, ""), _i.title),
-        _TSQUERY,
-        HEADLINE_OPTIONS,
-    )
+def _snippet_source() -> ColumnElement[str]:
+    text = func.coalesce(func.nullif(_i.description, ""), _i.title)
+    return func.left(text, SNIPPET_SOURCE_CHARS).label("snippet_source")
 
 
 SORT_KEYS: dict[str, Any] = {
@@ -205,55 +207,172 @@ _CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
 _LIST_STATEMENTS: dict[tuple[Any, ...], Sql] = {}
 
 
-# Relevance ranks at most this many matches: the newest ones (docs/adr/0011).
+# Relevance ranks at most this many matches: the newest ones (docs/adr/0011, 0014).
 RANKED_CANDIDATES = 1000
+# Tier two's sort key is the issue number shifted below zero (below every score, exact in float8).
+_OLDER_SHIFT: ColumnElement[int] = literal_column("4294967296")
+# Plain words (no "quotes", no `or`, no -word) that stem to at most this many search words are
+# answered from search_terms alone when nothing else filters the list (docs/adr/0014).
+SEARCH_WORDS_MAX = 8
+_PLAIN_WORDS = re.compile(r"[^\W_]+(?:\s+[^\W_]+)*")
+_LEXEMES = Sql(
+    select(
+        func.tsvector_to_array(
+            func.to_tsvector(literal_column("'english'::regconfig"), bindparam("q", type_=String))
+        )
+    )
+)
+# What _LEXEMES answered for recent queries: it depends on the text alone (the 'english'
+# configuration is fixed), and asking costs a round trip per search.
+_LEXEME_CACHE: dict[str, list[str]] = {}
+_LEXEME_CACHE_SIZE = 4096
+_SEARCH_STATEMENTS: dict[tuple[int, bool], Sql] = {}
 
 
-def _ranked_page(shape: tuple[Any, ...], has_cursor: bool) -> Subquery:
+def _ranked() -> ColumnElement[int]:
+    # Written into the SQL: the plan depends on it. Read at build time (tests lower it).
+    return literal_column(str(int(RANKED_CANDIDATES)))
+
+
+def plain_words(text: str) -> bool:
+    """Whether websearch_to_tsquery reads `text` as nothing but words that must all appear."""
+    return bool(_PLAIN_WORDS.fullmatch(text)) and "or" not in text.lower().split()
+
+
+# The matches older than a bound, and the column of their issue number.
+_Older = Callable[[ColumnElement[int]], tuple[Select[Any], ColumnElement[int]]]
+
+
+def _two_tiers(candidates: CTE, older: _Older, has_cursor: bool) -> Subquery:
     """Relevance order over a bounded candidate set (docs/adr/0011-bounded-search-ranking.md).
 
-    The newest RANKED_CANDIDATES matches (found through the GIN index, ordered by the cheap
-    created_at key) come first, ordered by ts_rank; every older match follows, newest first, so
-    paging still reaches every match. One float8 key orders both tiers: the rank (>= 0) in the
-    first, the creation time (shifted below zero) in the second.
+    `candidates` (id, score) are the newest RANKED_CANDIDATES matches; they come first, by
+    score. Every older match follows, newest first, so paging still reaches every match; it is
+    looked for only when the candidates are that many. One float8 key orders both tiers: the
+    score (>= 0) in the first, the issue number shifted below zero in the second.
     """
-    conditions = _conditions(*shape)
     limit = bindparam("limit", type_=Integer)
-    candidates = (
-        select(_i.id, _i.search, _i.created_at)
-        .where(and_(True, *conditions))
-        .order_by(_i.created_at.desc(), _i.id.desc())
-        .limit(RANKED_CANDIDATES)
-        .cte("candidates")
-    )
-    rank = cast(func.ts_rank(candidates.c.search, _TSQUERY), DOUBLE_PRECISION)
-    ranked = select(candidates.c.id.label("page_id"), rank.label("sort_key"))
-    oldest = select(candidates.c.created_at, candidates.c.id).order_by(
-        candidates.c.created_at.asc(), candidates.c.id.asc()
-    )
-    # Microseconds since 1970 minus 9e15: negative, rising with created_at, and an integer below
-    # 2**53, so float8 holds it exactly and it orders exactly as (created_at, id) does.
-    age = cast(
-        func.extract("epoch", _i.created_at) * literal_column("1000000")
-        - literal_column("9000000000000000"),
-        DOUBLE_PRECISION,
-    )
-    older = select(_i.id.label("page_id"), age.label("sort_key")).where(
-        and_(True, *_conditions(*shape)),
-        tuple_(_i.created_at, _i.id)
-        < tuple_(
-            oldest.with_only_columns(candidates.c.created_at).limit(1).scalar_subquery(),
-            oldest.with_only_columns(candidates.c.id).limit(1).scalar_subquery(),
-        ),
-    )
+    score = candidates.c.score
+    ranked = select(candidates.c.id.label("page_id"), score.label("sort_key"))
+    if not has_cursor and RANKED_CANDIDATES > PAGE_MAX + 1:
+        # A first page is all candidates: they are more than a page, or they are every match.
+        return ranked.order_by(score.desc(), candidates.c.id.desc()).limit(limit).subquery("page")
+    # The oldest candidate's number if the candidates are as many as are ranked (older matches
+    # may exist), else NULL: every match is a candidate, and `id < NULL` finds nothing.
+    oldest = select(case((func.count() == _ranked(), func.min(candidates.c.id)))).scalar_subquery()
+    rest, older_id = older(oldest)
+    age = cast(older_id - _OLDER_SHIFT, DOUBLE_PRECISION)
+    rest = rest.with_only_columns(older_id.label("page_id"), age.label("sort_key"))
     if has_cursor:
         key = bindparam("cursor_key", type_=DOUBLE_PRECISION)
         after = tuple_(key, bindparam("cursor_id", type_=Integer))
-        ranked = ranked.where(tuple_(rank, candidates.c.id) < after)
-        older = older.where(tuple_(age, _i.id) < after)
-    first = ranked.order_by(rank.desc(), candidates.c.id.desc()).limit(limit).subquery("ranked")
-    rest = older.order_by(_i.created_at.desc(), _i.id.desc()).limit(limit).subquery("older")
-    return union_all(select(*first.c), select(*rest.c)).subquery("page")
+        ranked = ranked.where(tuple_(score, candidates.c.id) < after)
+        rest = rest.where(tuple_(age, older_id) < after)
+    first = ranked.order_by(score.desc(), candidates.c.id.desc()).limit(limit).subquery("ranked")
+    second = rest.order_by(older_id.desc()).limit(limit).subquery("older")
+    return union_all(select(*first.c), select(*second.c)).subquery("page")
+
+
+def _ranked_page(shape: tuple[Any, ...], has_cursor: bool) -> Subquery:
+    """Any search, with any filters: the matches come from `issues` (its GIN index or a walk
+    of another index, as PostgreSQL plans it); their scores from search_terms."""
+    matches = (
+        select(_i.id)
+        .where(and_(True, *_conditions(*shape)))
+        .order_by(_i.id.desc())
+        .limit(_ranked())
+        .cte("matches")
+    )
+    words = func.tsvector_to_array(
+        func.to_tsvector(literal_column("'english'::regconfig"), bindparam("q", type_=String))
+    )
+    scored = matches.outerjoin(
+        search_terms,
+        and_(search_terms.c.issue_id == matches.c.id, search_terms.c.lexeme == any_(words)),
+    )
+    score = func.coalesce(func.sum(search_terms.c.score), 0)
+    candidates = (
+        select(matches.c.id, cast(score, DOUBLE_PRECISION).label("score"))
+        .select_from(scored)
+        .group_by(matches.c.id)
+        .cte("candidates")
+    )
+
+    def older(below: ColumnElement[int]) -> tuple[Select[Any], ColumnElement[int]]:
+        return select(_i.id).where(and_(True, *_conditions(*shape)), _i.id < below), _i.id
+
+    return _two_tiers(candidates, older, has_cursor)
+
+
+def _word_matches(words: int, below: ColumnElement[int] | None) -> Select[Any]:
+    """Issues holding every word (id, score), newest first: each word's issues are read from
+    search_terms' primary key in issue order and merged. Each list is its own subquery (OFFSET
+    0) so that PostgreSQL merges the ordered lists instead of looking every issue of one word
+    up in the others' (a lookup per issue costs ten times a step of the merge)."""
+    lists = []
+    for i in range(words):
+        conditions = [search_terms.c.lexeme == bindparam(f"lexeme_{i}", type_=Text)]
+        if below is not None:
+            conditions.append(search_terms.c.issue_id < below)
+        lists.append(
+            select(search_terms.c.issue_id, search_terms.c.score)
+            .where(*conditions)
+            .order_by(search_terms.c.issue_id.desc())
+            .offset(literal_column("0"))
+            .subquery(f"word_{i}")
+        )
+    first = lists[0]
+    joined: Any = first
+    score: ColumnElement[float] = first.c.score
+    for other in lists[1:]:
+        joined = joined.join(other, other.c.issue_id == first.c.issue_id)
+        score = score + other.c.score
+    return (
+        select(first.c.issue_id.label("id"), cast(score, DOUBLE_PRECISION).label("score"))
+        .select_from(joined)
+        .order_by(first.c.issue_id.desc())
+    )
+
+
+def _words_page(words: int, has_cursor: bool) -> Subquery:
+    """Plain words and no filter: the matches and their scores from search_terms alone."""
+    candidates = _word_matches(words, None).limit(_ranked()).cte("candidates")
+
+    def older(below: ColumnElement[int]) -> tuple[Select[Any], ColumnElement[int]]:
+        matches = _word_matches(words, below).subquery("older_matches")
+        return select(matches.c.id), matches.c.id
+
+    return _two_tiers(candidates, older, has_cursor)
+
+
+def _by_relevance(page: Subquery) -> Select[Any]:
+    columns = [*_summary_columns(), _snippet_source(), page.c.sort_key]
+    return (
+        _with_people(select(*columns).join(page, page.c.page_id == _i.id))
+        .order_by(page.c.sort_key.desc(), page.c.page_id.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+def _search_statement(words: int, has_cursor: bool) -> Sql:
+    """The statement of a search for `words` plain words with no filter (docs/adr/0014)."""
+    stmt = _SEARCH_STATEMENTS.get((words, has_cursor))
+    if stmt is None:
+        built = Sql(_by_relevance(_words_page(words, has_cursor)))
+        stmt = _SEARCH_STATEMENTS.setdefault((words, has_cursor), built)
+    return stmt
+
+
+async def search_words(session: AsyncSession, text: str) -> list[str]:
+    """The distinct search words (lexemes) of `text`, as PostgreSQL's 'english' stems them."""
+    words = _LEXEME_CACHE.get(text)
+    if words is None:
+        row = await fetchrow(session, _LEXEMES, {"q": text})
+        words = list(row[0]) if row is not None and row[0] else []
+        if len(_LEXEME_CACHE) >= _LEXEME_CACHE_SIZE:
+            _LEXEME_CACHE.clear()
+        _LEXEME_CACHE[text] = words
+    return words
 
 
 def _list_statement(
@@ -270,17 +389,7 @@ def _list_statement(
     plans for its words (below)."""
     text = bool(shape[4])
     if sort == "rank":
-        ranked_page = _ranked_page(shape, has_cursor)
-        columns = [
-            *_summary_columns(),
-            _headline().label("snippet"),
-            ranked_page.c.sort_key,
-        ]
-        return (
-            _with_people(select(*columns).join(ranked_page, ranked_page.c.page_id == _i.id))
-            .order_by(ranked_page.c.sort_key.desc(), ranked_page.c.page_id.desc())
-            .limit(bindparam("limit", type_=Integer))
-        )
+        return _by_relevance(_ranked_page(shape, has_cursor))
     descending = sort.startswith("-")
     key: ColumnElement[Any] = SORT_KEYS[sort.lstrip("-")]
 
@@ -306,7 +415,7 @@ def _list_statement(
     )
     columns = _summary_columns()
     if text:
-        columns.append(_headline().label("snippet"))
+        columns.append(_snippet_source())
     columns.append(page.c.sort_key)
     outer_order = (
         (page.c.sort_key.desc(), page.c.page_id.desc())
@@ -331,6 +440,17 @@ async def list_page(
     """
     if sort == "rank":
         assert flt.text is not None
+        if flt.text_alone() and plain_words(flt.text):
+            words = flt.words
+            if not words:
+                return [], "sort_key"  # only words too common to index ("the", "of")
+            if len(words) <= SEARCH_WORDS_MAX:
+                params: dict[str, Any] = {f"lexeme_{i}": w for i, w in enumerate(words)}
+                params.update(q=flt.text, limit=limit + 1)
+                if cursor is not None:
+                    params.update(cursor_key=cursor.key, cursor_id=cursor.id)
+                search = _search_statement(len(words), cursor is not None)
+                return await fetch(session, search, params), "sort_key"
     shape = flt.shape()
     # The row count goes into the SQL only where no filter's values can change the best plan.
     rows = None if sort == "rank" or any(shape) else limit + 1

@@ -17,6 +17,9 @@ TAG_PATTERN = re.compile(r"^[a-z0-9_\- ]{1,30}$")
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)]
 
+# The most items a list page holds.
+PAGE_MAX = 100
+
 
 def normalize_tags(raw: list[str]) -> list[str]:
     """Lower-case, trimmed, inner spaces collapsed, duplicates dropped (first spelling wins)."""
@@ -221,4 +224,4 @@ class IssueQuery(BaseModel):
         description=f"one of {', '.join(SORTS)}; default -created, or relevance with `q`",
     )
     cursor: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=25, ge=1, le=100)
+    limit: int = Field(default=25, ge=1, le=PAGE_MAX)

@@ -41,7 +41,7 @@ from tracker.issues.schemas import (
     TagOut,
     UserRef,
 )
-from tracker.issues.snippets import snippet_html
+from tracker.issues.snippets import snippet_html, word_pattern
 from tracker.users.models import Role, User
 
 
@@ -117,6 +117,7 @@ async def list_issues(session: AsyncSession, user: User, query: IssueQuery) -> I
     sort = query.sort or ("rank" if text else "-created")
     assignee = _resolve_user_filter(query.assignee_id, user, allow_none=True)
     reporter = _resolve_user_filter(query.reporter_id, user, allow_none=False)
+    words = await repository.search_words(session, text) if text else []
     flt = repository.ListFilter(
         statuses=query.status,
         severities=query.severity,
@@ -127,6 +128,7 @@ async def list_issues(session: AsyncSession, user: User, query: IssueQuery) -> I
         unassigned=assignee == "none",
         reporter_id=reporter,
         scope_reporter_id=_scope(user),
+        words=words,
     )
     kind: type[datetime] | type[int] | type[float] = (
         float if sort == "rank" else int if sort.lstrip("-") == "severity" else datetime
@@ -139,8 +141,9 @@ async def list_issues(session: AsyncSession, user: User, query: IssueQuery) -> I
     rows = rows[: query.limit]
     items = [_summary_fields(row) for row in rows]
     if text:
+        pattern = word_pattern(words)
         for item, row in zip(items, rows, strict=True):
-            item["snippet"] = snippet_html(row["snippet"])
+            item["snippet"] = snippet_html(row["snippet_source"], pattern)
     next_cursor = (
         encode_cursor(sort, rows[-1][key_column], rows[-1]["id"]) if more and rows else None
     )
