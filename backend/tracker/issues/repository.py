@@ -208,7 +208,7 @@ _LIST_STATEMENTS: dict[tuple[Any, ...], Sql] = {}
 
 
 # Relevance ranks at most this many matches: the newest ones (docs/adr/0011, 0014).
-RANKED_CANDIDATES = 1000
+RANKED_CANDIDATES = 500
 # Tier two's sort key is the issue number shifted below zero (below every score, exact in float8).
 _OLDER_SHIFT: ColumnElement[int] = literal_column("4294967296")
 # Plain words (no "quotes", no `or`, no -word) that stem to at most this many search words are

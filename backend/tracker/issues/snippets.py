@@ -83,15 +83,15 @@ def snippet_html(text: str | None, pattern: re.Pattern[str] | None) -> str | Non
         fragments.append((start, end, [match]))
     if not fragments:
         fragments.append((0, _word_end(text, SNIPPET_CHARS), []))
+    # Control characters are gone from the text, so two of them can stand for the marks while
+    # the fragment is escaped in one pass.
     out: list[str] = []
     for start, end, matches in fragments:
-        piece: list[str] = []
-        at = start
+        at, marked = start, list[str]()
         for match in matches:
-            piece.append(html.escape(text[at : match.start()], quote=True))
-            word = html.escape(text[match.start() : match.end()], quote=True)
-            piece.append(f"<mark>{word}</mark>")
+            marked += (text[at : match.start()], "\x02", text[match.start() : match.end()], "\x03")
             at = match.end()
-        piece.append(html.escape(text[at:end], quote=True))
-        out.append("".join(piece))
+        marked.append(text[at:end])
+        escaped = html.escape("".join(marked), quote=True)
+        out.append(escaped.replace("\x02", "<mark>").replace("\x03", "</mark>"))
     return " … ".join(out) or None
