@@ -215,13 +215,15 @@ _OLDER_SHIFT: ColumnElement[int] = literal_column("4294967296")
 # answered from search_terms alone when nothing else filters the list (docs/adr/0014).
 SEARCH_WORDS_MAX = 8
 _PLAIN_WORDS = re.compile(r"[^\W_]+(?:\s+[^\W_]+)*")
-_LEXEMES = Sql(
-    select(
-        func.tsvector_to_array(
-            func.to_tsvector(literal_column("'english'::regconfig"), bindparam("q", type_=String))
-        )
-    )
-)
+
+
+def _words_of_q() -> ColumnElement[list[str]]:
+    """The distinct lexemes PostgreSQL's 'english' configuration makes of the text `q`."""
+    english = literal_column("'english'::regconfig")
+    return func.tsvector_to_array(func.to_tsvector(english, bindparam("q", type_=String)))
+
+
+_LEXEMES = Sql(select(_words_of_q()))
 # What _LEXEMES answered for recent queries: it depends on the text alone (the 'english'
 # configuration is fixed), and asking costs a round trip per search.
 _LEXEME_CACHE: dict[str, list[str]] = {}
@@ -283,12 +285,9 @@ def _ranked_page(shape: tuple[Any, ...], has_cursor: bool) -> Subquery:
         .limit(_ranked())
         .cte("matches")
     )
-    words = func.tsvector_to_array(
-        func.to_tsvector(literal_column("'english'::regconfig"), bindparam("q", type_=String))
-    )
     scored = matches.outerjoin(
         search_terms,
-        and_(search_terms.c.issue_id == matches.c.id, search_terms.c.lexeme == any_(words)),
+        and_(search_terms.c.issue_id == matches.c.id, search_terms.c.lexeme == any_(_words_of_q())),
     )
     score = func.coalesce(func.sum(search_terms.c.score), 0)
     candidates = (
