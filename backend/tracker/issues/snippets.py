@@ -52,22 +52,22 @@ def _word_start(text: str, at: int, floor: int) -> int:
     """The start of the word around `at`, not before `floor`."""
     if at <= floor:
         return floor
-    space = text.rfind(" ", floor, at)
+    space = max(text.rfind(" ", floor, at), text.rfind("\n", floor, at))
     return space + 1 if space >= 0 else floor
 
 
 def _word_end(text: str, at: int) -> int:
     """The end of the word around `at`."""
-    space = text.find(" ", at)
+    space, line = text.find(" ", at), text.find("\n", at)
+    if space < 0 or 0 <= line < space:
+        space = line
     return space if space >= 0 else len(text)
 
 
 def snippet_html(text: str | None, pattern: re.Pattern[str] | None) -> str | None:
-    if not text:
+    """Only the fragments shown are cleaned up: folded white space, no control characters."""
+    if not text or text.isspace():
         return None
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(" ", text)
-    text = " ".join(text.split())
     # (start, end, the matches inside) of each fragment; the text is read only as far as needed.
     fragments: list[tuple[int, int, list[re.Match[str]]]] = []
     for match in _matches(text, pattern) if pattern is not None else ():
@@ -82,16 +82,23 @@ def snippet_html(text: str | None, pattern: re.Pattern[str] | None) -> str | Non
         end = _word_end(text, max(start + SNIPPET_CHARS, match.end()))
         fragments.append((start, end, [match]))
     if not fragments:
-        fragments.append((0, _word_end(text, SNIPPET_CHARS), []))
-    # Control characters are gone from the text, so two of them can stand for the marks while
-    # the fragment is escaped in one pass.
+        start = len(text) - len(text.lstrip())
+        fragments.append((start, _word_end(text, start + SNIPPET_CHARS), []))
     out: list[str] = []
     for start, end, matches in fragments:
+        # The text's own control characters become spaces; then \x02 and \x03 can hold the
+        # marks' places while the fragment is escaped in one pass.
+        clean = _CONTROL.search(text, start, end) is not None
         at, marked = start, list[str]()
         for match in matches:
-            marked += (text[at : match.start()], "\x02", text[match.start() : match.end()], "\x03")
+            word = text[match.start() : match.end()]
+            marked += (_clean(text[at : match.start()], clean), "\x02", word, "\x03")
             at = match.end()
-        marked.append(text[at:end])
-        escaped = html.escape("".join(marked), quote=True)
-        out.append(escaped.replace("\x02", "<mark>").replace("\x03", "</mark>"))
-    return " … ".join(out) or None
+        marked.append(_clean(text[at:end], clean))
+        fragment = html.escape(" ".join("".join(marked).split()), quote=True)
+        out.append(fragment.replace("\x02", "<mark>").replace("\x03", "</mark>"))
+    return " … ".join(out)
+
+
+def _clean(piece: str, clean: bool) -> str:
+    return _CONTROL.sub(" ", piece) if clean else piece
