@@ -219,7 +219,7 @@ _PLAIN_WORDS = re.compile(r"[^\W_]+(?:\s+[^\W_]+)*")
 
 def _words_of_q() -> ColumnElement[list[str]]:
     """The distinct lexemes PostgreSQL's 'english' configuration makes of the text `q`."""
-    english = literal_column("'english'::regconfig")
+    english: ColumnElement[str] = literal_column("'english'::regconfig")
     return func.tsvector_to_array(func.to_tsvector(english, bindparam("q", type_=String)))
 
 
