@@ -1,8 +1,9 @@
-"""Search snippets: which words are marked, which part of a long text is shown, and that only
-<mark> ever reaches the page."""
+"""Search snippets (which words are marked, which part of a long text is shown, and that only
+<mark> ever reaches the page) and which queries the search index answers alone."""
 
 from __future__ import annotations
 
+from tracker.issues.repository import plain_words
 from tracker.issues.snippets import SNIPPET_CHARS, snippet_html, word_pattern
 
 
@@ -45,3 +46,13 @@ def test_without_a_match_the_text_begins_the_snippet_and_markup_is_escaped() -> 
     assert len(html) < SNIPPET_CHARS + 60
     assert snippet_html("", word_pattern(["x"])) is None
     assert word_pattern([]) is None
+
+
+def test_only_plain_words_take_the_search_index_path() -> None:
+    # websearch_to_tsquery reads these as words that must all appear: search_terms answers them.
+    for text in ("printer", "printer jams", "Login 500 on Safari", "café crème"):
+        assert plain_words(text), text
+    # Phrases, alternatives, exclusions and punctuation the parser splits go through issues.
+    for text in ('"printer jams"', "printer or scanner", "printer OR scanner", "-printer",
+                 "printer -scanner", "don't", "e-mail", "v1.2", "a_b"):  # fmt: skip
+        assert not plain_words(text), text
