@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -128,45 +129,14 @@ async def test_tags_list_for_autocomplete(
     assert (await client.get("/api/tags", params={"q": "%"}, headers=auth(reporter))).json() == []
 
 
-async def test_search_ranks_the_newest_matches_and_pages_on_to_every_older_one(
-    client: httpx.AsyncClient,
-    make_user: UserFactory,
-    make_issue: IssueFactory,
-    auth: Auth,
-    monkeypatch: Any,
-) -> None:
+@pytest.fixture
+def three_ranked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rank only the 3 newest matches (docs/adr/0011); statements are rebuilt for the bound."""
     from tracker.issues import repository
 
-    # Rank only the 3 newest matches (docs/adr/0011); statements are rebuilt for the new bound.
     monkeypatch.setattr(repository, "RANKED_CANDIDATES", 3)
     monkeypatch.setattr(repository, "_LIST_STATEMENTS", {})
     monkeypatch.setattr(repository, "_SEARCH_STATEMENTS", {})
-    user = await make_user(Role.MAINTAINER)
-    made = []
-    for n in range(6):
-        if n % 2:
-            made.append(await make_issue(user, title=f"Printer fault {n}", description="x"))
-        else:
-            made.append(
-                await make_issue(user, title=f"Office {n}", description="the printer is slow")
-            )
-    await make_issue(user, title="Unrelated", description="Nothing to see")
-
-    seen: list[int] = []
-    cursor = None
-    for _ in range(10):
-        params: dict[str, Any] = {"q": "printer", "limit": 2}
-        if cursor:
-            params["cursor"] = cursor
-        page = (await client.get("/api/issues", params=params, headers=auth(user))).json()
-        seen += [i["id"] for i in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    ids = [i.id for i in made]
-    # The newest three by relevance (title matches first), then every older match, newest
-    # first: nothing is dropped for lying beyond the ranked set, nothing repeats.
-    assert seen == [ids[5], ids[3], ids[4], ids[2], ids[1], ids[0]]
 
 
 async def _all_pages(
@@ -184,21 +154,35 @@ async def _all_pages(
     raise AssertionError("paging never ended")
 
 
+@pytest.mark.usefixtures("three_ranked")
+async def test_search_ranks_the_newest_matches_and_pages_on_to_every_older_one(
+    client: httpx.AsyncClient, make_user: UserFactory, make_issue: IssueFactory, auth: Auth
+) -> None:
+    user = await make_user(Role.MAINTAINER)
+    made = []
+    for n in range(6):
+        if n % 2:
+            made.append(await make_issue(user, title=f"Printer fault {n}", description="x"))
+        else:
+            made.append(
+                await make_issue(user, title=f"Office {n}", description="the printer is slow")
+            )
+    await make_issue(user, title="Unrelated", description="Nothing to see")
+
+    seen = [issue_id for issue_id, _ in await _all_pages(client, auth(user), q="printer")]
+    ids = [i.id for i in made]
+    # The newest three by relevance (title matches first), then every older match, newest
+    # first: nothing is dropped for lying beyond the ranked set, nothing repeats.
+    assert seen == [ids[5], ids[3], ids[4], ids[2], ids[1], ids[0]]
+
+
+@pytest.mark.usefixtures("three_ranked")
 async def test_plain_words_and_filtered_searches_find_rank_and_page_alike(
-    client: httpx.AsyncClient,
-    make_user: UserFactory,
-    make_issue: IssueFactory,
-    auth: Auth,
-    monkeypatch: Any,
+    client: httpx.AsyncClient, make_user: UserFactory, make_issue: IssueFactory, auth: Auth
 ) -> None:
     # Plain words with no filter are answered from the search_terms index alone; with any
     # filter (here one every issue passes) the matches come from the issues table. Both must
     # find the same issues, in the same order, with the same snippets, across both tiers.
-    from tracker.issues import repository
-
-    monkeypatch.setattr(repository, "RANKED_CANDIDATES", 3)
-    monkeypatch.setattr(repository, "_LIST_STATEMENTS", {})
-    monkeypatch.setattr(repository, "_SEARCH_STATEMENTS", {})
     user = await make_user(Role.MAINTAINER)
     texts = [
         ("Printer jams on page two", "The paper tray is full"),
