@@ -168,14 +168,14 @@ _VERIFIED_MAX = 4096
 ACCESS = AccessCache()
 
 
-def _verify(secret: str, token: str) -> tuple[int, uuid.UUID | None, int]:
+def _verify(secret: str, token: str) -> tuple[int, uuid.UUID, int]:
     try:
         claims = jwt.decode(
             token,
             secret,
             algorithms=["HS256"],
             issuer="tracker",
-            options={"require": ["exp", "iat", "sub", "jti", "typ", "iss"]},
+            options={"require": ["exp", "iat", "sub", "jti", "typ", "iss", "sid"]},
         )
     except jwt.PyJWTError as exc:
         raise HttpError(401, "invalid_token", "The access token is invalid or expired") from exc
@@ -183,7 +183,7 @@ def _verify(secret: str, token: str) -> tuple[int, uuid.UUID | None, int]:
         raise HttpError(401, "invalid_token", "The access token is invalid or expired")
     try:
         user_id = int(claims["sub"])
-        session_id = uuid.UUID(claims["sid"]) if "sid" in claims else None
+        session_id = uuid.UUID(claims["sid"])
     except (TypeError, ValueError, AttributeError) as exc:
         raise HttpError(401, "invalid_token", "The access token is invalid or expired") from exc
     return user_id, session_id, int(claims["exp"])
@@ -218,7 +218,7 @@ async def authenticate(request: Request, conn: asyncpg.Connection) -> asyncpg.Re
     if user is None or not user["is_active"]:
         raise HttpError(401, "inactive_account", "This account is not active")
     # A token from a sign-in session that has ended (sign-out, refresh token reuse) is refused.
-    if user["session_revoked"]:
+    if user["session_ended"]:
         raise HttpError(401, "session_ended", "This session has ended; sign in again")
     ACCESS.put(key, user, generation)
     return user

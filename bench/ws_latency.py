@@ -32,7 +32,7 @@ from sqlalchemy import text
 
 from tracker import migrations
 from tracker.activity.service import record_event
-from tracker.auth.tokens import issue_access_token
+from tracker.auth.service import start_session
 from tracker.config import Environment, Settings
 from tracker.db import make_engine, make_sessionmaker
 from tracker.issues.models import Issue, Severity
@@ -97,7 +97,7 @@ def _receiver(urls: list[str], token: str, count: int, expected: int, pipe: Conn
 # -- the writer ---------------------------------------------------------------------------------
 
 
-async def _seed(url: str) -> tuple[int, int]:
+async def _seed(url: str, settings: Settings) -> tuple[int, int, str]:
     engine = make_engine(url, pool_size=1)
     async with make_sessionmaker(engine)() as session:
         user = User(
@@ -110,8 +110,9 @@ async def _seed(url: str) -> tuple[int, int]:
         await session.flush()
         issue = Issue(title="Latency", severity=Severity.LOW, reporter_id=user.id)
         session.add(issue)
+        tokens = await start_session(session, settings, user_id=user.id)
         await session.commit()
-        ids = (user.id, issue.id)
+        ids = (user.id, issue.id, tokens.access_token)
     await engine.dispose()
     return ids
 
@@ -211,7 +212,6 @@ def main() -> None:
         ensure_database(server.url(), "bench")
         db_url = server.url("bench")
         migrations.upgrade(db_url)
-        ids = asyncio.run(_seed(db_url))
         secret = secrets.token_hex(32)
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
@@ -219,7 +219,8 @@ def main() -> None:
             secret_key=secret,
             database_url=db_url,
         )
-        token = issue_access_token(settings, ids[0])
+        user_id, issue_id, token = asyncio.run(_seed(db_url, settings))
+        ids = (user_id, issue_id)
         env = {
             **os.environ,
             "DATABASE_URL": db_url,

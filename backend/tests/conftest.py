@@ -22,10 +22,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.pgserver import scratch_database
+from tests.sessions import access_token, open_session
 from tracker import migrations
 from tracker.app import create_app
 from tracker.auth.access_cache import forget_all_everywhere
-from tracker.auth.tokens import issue_access_token
 from tracker.config import Environment, Settings
 from tracker.issues.models import Issue, Severity, Status
 from tracker.models import Base
@@ -137,6 +137,8 @@ def make_user(sessionmaker: async_sessionmaker[AsyncSession]) -> UserFactory:
                 role=role,
             )
             user.is_active = is_active
+            await session.flush()
+            await open_session(session, user.id)
             await session.commit()
             return user
 
@@ -171,7 +173,7 @@ def auth(settings: Settings) -> Callable[[User], dict[str, str]]:
     """Authorization headers for a user, as the web server would send them."""
 
     def headers(user: User) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_access_token(settings, user.id)}"}
+        return {"Authorization": f"Bearer {access_token(settings, user.id)}"}
 
     return headers
 

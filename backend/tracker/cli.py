@@ -289,6 +289,33 @@ def _wait_http(
     return False
 
 
+class WorkerRestarts:
+    """When to start a crashed worker again: after 1 s, then twice as long each time it crashes
+    again soon after starting (at most a minute), and at once after a long healthy run."""
+
+    FIRST_DELAY, MAX_DELAY, HEALTHY_RUN = 1.0, 60.0, 120.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.delay = self.FIRST_DELAY
+        self.started = clock()
+        self.restart_at: float | None = None
+
+    def due(self, returncode: int) -> bool:
+        """Called while the worker is down; True when it is time to start it again."""
+        now = self.clock()
+        if self.restart_at is None:
+            if now - self.started >= self.HEALTHY_RUN:
+                self.delay = self.FIRST_DELAY
+            _echo(f"worker exited with code {returncode}; restarting in {self.delay:g} s")
+            self.restart_at = now + self.delay
+            self.delay = min(self.delay * 2, self.MAX_DELAY)
+        if now < self.restart_at:
+            return False
+        self.restart_at, self.started = None, now
+        return True
+
+
 @app.command()
 def up(
     web: Annotated[
@@ -299,6 +326,8 @@ def up(
     from tracker import migrations
 
     settings = get_settings()
+    if settings.signing_key_origin == "generated":
+        _echo(f"Made this install's signing key in {settings.secret_key_file} (mode 0600, kept)")
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     stopping = False
 
@@ -318,9 +347,14 @@ def up(
         bin_dir = Path(sys.executable).parent
         tracker_bin = str(bin_dir / "tracker")
         api_url = f"http://{settings.api_host}:{settings.api_port}"
+
+        def start_worker() -> subprocess.Popen[bytes]:
+            return subprocess.Popen([tracker_bin, "worker"], env=env)  # noqa: S603
+
+        worker = WorkerRestarts()
         try:
             procs.append(("api", subprocess.Popen([tracker_bin, "serve"], env=env)))  # noqa: S603
-            procs.append(("worker", subprocess.Popen([tracker_bin, "worker"], env=env)))  # noqa: S603
+            procs.append(("worker", start_worker()))
             if not _wait_http(f"{api_url}/healthz", 60, procs[0][1], lambda: stopping):
                 if stopping:
                     return
@@ -348,10 +382,17 @@ def up(
             _echo(f"  API {api_url}  ·  docs {api_url}/api/docs  ·  Ctrl-C stops everything")
             _echo("")
             while not stopping:
-                for name, proc in procs:
-                    if proc.poll() is not None:
+                for index, (name, proc) in enumerate(procs):
+                    if proc.poll() is None:
+                        continue
+                    if name != "worker":
                         _echo(f"{name} exited with code {proc.returncode}; stopping.")
                         stopping = True
+                    elif worker.due(proc.returncode):
+                        # Jobs are kept in PostgreSQL: a new worker picks up where this one
+                        # stopped, so the rest of the stack keeps serving meanwhile.
+                        procs[index] = (name, start_worker())
+                        _echo(f"worker restarted (pid {procs[index][1].pid})")
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEV_SECRET = "dev-insecure-secret-change-me-0000000000000000"  # noqa: S105 - refused in production
+SECRET_KEY_MIN_LENGTH = 32
+
+KeyOrigin = Literal["environment", "file", "generated"]
 
 
 class Environment(StrEnum):
@@ -24,7 +28,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     environment: Environment = Environment.DEVELOPMENT
-    secret_key: str = DEV_SECRET
+    # Signs access tokens. Unset outside production: a random key made on first start and kept in
+    # `secret_key_file` (mode 0600), so no install shares a key and none is in the source.
+    secret_key: str = ""
+    secret_key_file: Path = REPO_ROOT / ".data" / "secret_key"
     # Unset: the CLI starts an embedded PostgreSQL and fills this in for the processes it runs.
     database_url: str | None = None
     # Connections each API process keeps open, and how many more it may open under a burst. Keep
@@ -89,17 +96,31 @@ class Settings(BaseSettings):
             data["allowed_origins"] = [o.strip() for o in raw.split(",") if o.strip()]
         return data
 
+    _signing_key_origin: KeyOrigin = PrivateAttr(default="environment")
+
     @model_validator(mode="after")
-    def _refuse_insecure_production(self) -> Settings:
-        if self.environment is Environment.PRODUCTION:
-            if not self.secret_key or self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+    def _refuse_insecure_settings(self) -> Settings:
+        production = self.environment is Environment.PRODUCTION
+        if not self.secret_key:
+            if production:
                 raise ValueError(
-                    "SECRET_KEY must be set to a random value of at least 32 characters "
-                    "in production (generate one with: openssl rand -hex 32)"
+                    "SECRET_KEY must be set in production to a random value of at least "
+                    f"{SECRET_KEY_MIN_LENGTH} characters (generate one with: openssl rand -hex 32)"
                 )
-            if not self.database_url:
-                raise ValueError("DATABASE_URL must be set in production")
+            self.secret_key, self._signing_key_origin = _load_or_create_secret(self.secret_key_file)
+        if len(self.secret_key) < SECRET_KEY_MIN_LENGTH:
+            raise ValueError(
+                f"SECRET_KEY must be a random value of at least {SECRET_KEY_MIN_LENGTH} "
+                "characters (generate one with: openssl rand -hex 32)"
+            )
+        if production and not self.database_url:
+            raise ValueError("DATABASE_URL must be set in production")
         return self
+
+    @property
+    def signing_key_origin(self) -> KeyOrigin:
+        """Where the signing key came from: SECRET_KEY, the key file, or made just now."""
+        return self._signing_key_origin
 
     @property
     def origins(self) -> list[str]:
@@ -112,6 +133,36 @@ class Settings(BaseSettings):
     @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer and self.oidc_client_id)
+
+
+def _load_or_create_secret(path: Path) -> tuple[str, KeyOrigin]:
+    """This install's signing key from `path`, made there (0600) when it does not exist yet.
+
+    The key is written to a temporary file and linked into place, so two processes starting at
+    once agree on one key and neither ever reads a half-written file."""
+    try:
+        return _read_secret(path), "file"
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return _read_secret(path), "file"
+    finally:
+        temporary.unlink()
+    return _read_secret(path), "generated"
+
+
+def _read_secret(path: Path) -> str:
+    key = path.read_text().strip()
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        raise ValueError(f"{path} holds no usable signing key: delete it to make a new one")
+    return key
 
 
 @lru_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ import pytest
 
 from tests.auth.flows import bearer, sign_in
 from tests.conftest import UserFactory
+from tests.sessions import access_token, session_id_for
 from tracker.auth.tokens import issue_access_token
 from tracker.config import Settings
 from tracker.users.models import Role, User
@@ -23,7 +25,7 @@ def _b64(data: dict[str, object]) -> str:
 
 
 def _claims(settings: Settings, user: User) -> dict[str, object]:
-    token = issue_access_token(settings, user.id)
+    token = access_token(settings, user.id)
     return dict(jwt.decode(token, settings.secret_key, algorithms=["HS256"], issuer="tracker"))
 
 
@@ -35,7 +37,7 @@ async def test_a_valid_token_is_accepted(
     client: httpx.AsyncClient, settings: Settings, make_user: UserFactory
 ) -> None:
     user = await make_user()
-    assert await _status(client, issue_access_token(settings, user.id)) == 200
+    assert await _status(client, access_token(settings, user.id)) == 200
 
 
 async def test_alg_none_is_refused(
@@ -51,7 +53,7 @@ async def test_changed_payload_is_refused(
 ) -> None:
     user = await make_user()
     other = await make_user()
-    header, _, signature = issue_access_token(settings, user.id).split(".")
+    header, _, signature = access_token(settings, user.id).split(".")
     forged = {**_claims(settings, user), "sub": str(other.id)}
     assert await _status(client, f"{header}.{_b64(forged)}.{signature}") == 401
 
@@ -62,7 +64,10 @@ async def test_expired_token_is_refused(
     user = await make_user()
     old = datetime.now(UTC) - timedelta(seconds=settings.access_token_ttl_seconds + 5)
     resp = await client.get(
-        "/api/users/me", headers=bearer(issue_access_token(settings, user.id, now=old))
+        "/api/users/me",
+        headers=bearer(
+            issue_access_token(settings, user.id, session_id=session_id_for(user.id), now=old)
+        ),
     )
     assert resp.status_code == 401
     assert resp.json()["code"] == "invalid_token"
@@ -104,9 +109,31 @@ async def test_forged_tokens_are_refused(
     assert await _status(client, forge(settings, _claims(settings, user))) == 401
 
 
+async def test_a_token_without_a_session_id_is_refused(
+    client: httpx.AsyncClient, settings: Settings, make_user: UserFactory
+) -> None:
+    # Signed with our key, valid in every other way: without a sign-in session it could never
+    # be ended by signing out, so it is refused.
+    user = await make_user()
+    claims = {k: v for k, v in _claims(settings, user).items() if k != "sid"}
+    resp = await client.get(
+        "/api/users/me", headers=bearer(jwt.encode(claims, settings.secret_key, algorithm="HS256"))
+    )
+    assert (resp.status_code, resp.json()["code"]) == (401, "invalid_token")
+
+
+async def test_a_token_naming_no_open_session_is_refused(
+    client: httpx.AsyncClient, settings: Settings, make_user: UserFactory
+) -> None:
+    user = await make_user()
+    made_up = issue_access_token(settings, user.id, session_id=uuid.uuid4())
+    resp = await client.get("/api/users/me", headers=bearer(made_up))
+    assert (resp.status_code, resp.json()["code"]) == (401, "session_ended")
+
+
 async def test_access_token_lifetime_is_at_most_fifteen_minutes(settings: Settings) -> None:
     claims = jwt.decode(
-        issue_access_token(settings, 1), settings.secret_key, algorithms=["HS256"], issuer="tracker"
+        access_token(settings, 1), settings.secret_key, algorithms=["HS256"], issuer="tracker"
     )
     assert claims["exp"] - claims["iat"] <= 900
     assert claims["typ"] == "access"
@@ -123,7 +150,7 @@ async def test_cookie_authentication_checks_origin_on_writes(
 ) -> None:
     admin = await make_user(role=Role.ADMIN)
     target = await make_user()
-    client.cookies.set("tracker_access", issue_access_token(settings, admin.id))
+    client.cookies.set("tracker_access", access_token(settings, admin.id))
     try:
         assert (await client.get("/api/users/me")).status_code == 200
         foreign = await client.patch(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.auth.flows import bearer, sign_in
 from tests.conftest import UserFactory
+from tests.sessions import session_id_for
 from tracker.auth.access_cache import ACCESS_CHANNEL
 from tracker.config import Settings
 from tracker.users.models import Role, User
@@ -38,7 +39,7 @@ async def test_deactivation_elsewhere_refuses_a_remembered_caller(
 ) -> None:
     user = await make_user(Role.MAINTAINER)
     assert (await client.get("/api/users/me", headers=auth(user))).status_code == 200
-    assert app.state.access_cache.get((user.id, None)) is not None
+    assert app.state.access_cache.get((user.id, session_id_for(user.id))) is not None
 
     await db.execute(text("UPDATE users SET is_active = false WHERE id = :id"), {"id": user.id})
     await db.commit()

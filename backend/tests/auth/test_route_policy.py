@@ -14,8 +14,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 
 from tests.conftest import UserFactory
+from tests.sessions import access_token
 from tracker.auth.dependencies import POLICY_ATTR, CurrentUser
-from tracker.auth.tokens import issue_access_token
 from tracker.config import Settings
 from tracker.users.models import Role, User
 
@@ -215,7 +215,7 @@ async def test_role_route_matrix(
         headers = (
             {}
             if role is None
-            else {"Authorization": f"Bearer {issue_access_token(settings, users[role].id)}"}
+            else {"Authorization": f"Bearer {access_token(settings, users[role].id)}"}
         )
         actual[role] = (await call(world, headers)).status_code
     assert actual == expected

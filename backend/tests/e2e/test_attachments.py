@@ -18,8 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import SECRET, Stack
 from tests.e2e.test_issues import make_user, signed_in
-from tracker.auth.tokens import issue_access_token
-from tracker.config import Environment, Settings
+from tests.sessions import signed_in_token
 from tracker.localdb import to_libpq
 
 
@@ -63,13 +62,7 @@ def _wait_until_interactive(page: Page) -> None:
 
 
 def _cookie(stack: Stack, user_id: int) -> dict[str, str]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        environment=Environment.TEST,
-        secret_key=SECRET,
-        database_url=stack.database_url,
-    )
-    return {"tracker_access": issue_access_token(settings, user_id)}
+    return {"tracker_access": signed_in_token(SECRET, stack.database_url, user_id)}
 
 
 def test_upload_through_the_web_origin_and_a_maintainer_downloads_the_same_bytes(

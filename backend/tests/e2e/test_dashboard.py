@@ -8,8 +8,7 @@ import psycopg
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.conftest import Stack
-from tracker.auth.tokens import issue_access_token
-from tracker.config import Environment, Settings
+from tests.sessions import signed_in_token
 from tracker.localdb import to_libpq
 
 # (severity, status, how many): 3 CRITICAL, 2 HIGH, 1 MEDIUM and 4 LOW still open; 2 done.
@@ -40,13 +39,7 @@ def _sign_in_as_maintainer(stack: Stack, context: BrowserContext) -> int:
     match = re.search(r"id (\d+)", out)
     assert match, out
     user_id = int(match.group(1))
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        environment=Environment.TEST,
-        secret_key=stack.env["SECRET_KEY"],
-        database_url=stack.database_url,
-    )
-    token = issue_access_token(settings, user_id)
+    token = signed_in_token(stack.env["SECRET_KEY"], stack.database_url, user_id)
     context.add_cookies(
         [{"name": "tracker_access", "value": token, "url": stack.web_url, "httpOnly": True}]
     )

@@ -10,8 +10,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import Stack
-from tracker.auth.tokens import issue_access_token
-from tracker.config import Environment, Settings
+from tests.sessions import signed_in_token
 from tracker.localdb import to_libpq
 
 PASSWORD = "correct horse battery"
@@ -33,11 +32,6 @@ def signed_in(
 ) -> BrowserContext:
     """A browser session for the user. Until the sign-in pages exist this sets the session
     cookie the web server reads, exactly as sign-in will."""
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        environment=Environment.TEST,
-        secret_key=stack.env["SECRET_KEY"],
-    )
     ctx = browser.new_context(
         base_url=stack.web_url,
         viewport={"width": 1280, "height": 900},
@@ -48,7 +42,7 @@ def signed_in(
         [
             {
                 "name": "tracker_access",
-                "value": issue_access_token(settings, user_id),
+                "value": signed_in_token(stack.env["SECRET_KEY"], stack.database_url, user_id),
                 "url": stack.web_url,
                 "httpOnly": True,
                 "sameSite": "Lax",

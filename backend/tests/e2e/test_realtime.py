@@ -14,8 +14,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, e
 
 from tests.e2e.conftest import Stack
 from tests.e2e.test_issues import make_user, signed_in
-from tracker.auth.tokens import issue_access_token
-from tracker.config import Environment, Settings
+from tests.sessions import signed_in_token
 
 MARKER = "set before the change; a reload or navigation would lose it"
 
@@ -29,12 +28,7 @@ class People:
         self.maintainer = signed_in(browser, stack, self.maintainer_id)
 
     def api(self, user_id: int) -> httpx.Client:
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            environment=Environment.TEST,
-            secret_key=self.stack.env["SECRET_KEY"],
-        )
-        token = issue_access_token(settings, user_id)
+        token = signed_in_token(self.stack.env["SECRET_KEY"], self.stack.database_url, user_id)
         return httpx.Client(
             base_url=self.stack.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
         )

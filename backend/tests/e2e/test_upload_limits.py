@@ -17,8 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.conftest import Stack, serve
 from tests.e2e.test_attachments import _png
 from tests.e2e.test_issues import make_user, signed_in
-from tracker.auth.tokens import issue_access_token
-from tracker.config import Environment, Settings
+from tests.sessions import signed_in_token
 
 MAX_BYTES = 64 * 1024  # "64 KB"
 MAX_FILES = 3
@@ -82,12 +81,7 @@ def test_the_issue_page_counts_what_is_left_under_the_configured_limits(
     browser: Browser, configured: Stack
 ) -> None:
     reporter = make_user(configured, "rae@example.com", "REPORTER", "Rae Reporter")
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        environment=Environment.TEST,
-        secret_key=configured.env["SECRET_KEY"],
-    )
-    token = issue_access_token(settings, reporter)
+    token = signed_in_token(configured.env["SECRET_KEY"], configured.database_url, reporter)
     with httpx.Client(
         base_url=configured.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=20
     ) as api:

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import stat
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import UserFactory
 from tracker.app import create_app
+from tracker.auth.tokens import decode_access_token, issue_access_token
 from tracker.config import Environment, Settings
 from tracker.users.models import Role, User
 
@@ -104,6 +108,44 @@ def test_production_refuses_the_default_secret() -> None:
         database_url="postgresql+asyncpg://x/y",
     )  # type: ignore[call-arg]
     assert ok.environment is Environment.PRODUCTION
+
+
+def test_each_install_makes_its_own_signing_key_keeps_it_private_and_reuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+
+    def install(folder: str) -> Settings:
+        return Settings(_env_file=None, secret_key_file=tmp_path / folder / "secret_key")  # type: ignore[call-arg]
+
+    first = install("one")
+    assert first.signing_key_origin == "generated"
+    key_file = tmp_path / "one" / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first.secret_key) >= 32
+    again = install("one")
+    assert (again.signing_key_origin, again.secret_key) == ("file", first.secret_key)
+    # Another install never shares the key: a token signed by one is worthless to the other.
+    other = install("two")
+    assert other.secret_key != first.secret_key
+    token = issue_access_token(first, 1, session_id=uuid.uuid4())
+    assert decode_access_token(first, token) is not None
+    assert decode_access_token(other, token) is None
+    assert list((tmp_path / "one").iterdir()) == [key_file], "no temporary file left behind"
+
+
+def test_a_short_secret_key_is_refused_in_every_mode(tmp_path: Path) -> None:
+    for environment in Environment:
+        with pytest.raises(ValueError, match="at least 32"):
+            Settings(
+                _env_file=None,
+                environment=environment,
+                secret_key="short",
+                database_url="postgresql+asyncpg://x/y",
+            )  # type: ignore[call-arg]
+    (tmp_path / "secret_key").write_text("tiny\n")
+    with pytest.raises(ValueError, match="no usable signing key"):
+        Settings(_env_file=None, secret_key_file=tmp_path / "secret_key")  # type: ignore[call-arg]
 
 
 def test_production_requires_a_database_url(monkeypatch: pytest.MonkeyPatch) -> None:

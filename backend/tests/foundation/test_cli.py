@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -143,7 +144,9 @@ def test_up_starts_api_and_worker_makes_the_first_admin_and_stops_everything(
         "API_PORT": str(port),
         "ADMIN_EMAIL": "boss@example.com",
         "ADMIN_PASSWORD": "a long admin passphrase",
+        "SECRET_KEY_FILE": str(tmp_path / "secret_key"),
     }
+    env.pop("SECRET_KEY", None)
     proc = subprocess.Popen(
         [TRACKER, "up", "--no-web"],
         env=env,
@@ -173,6 +176,8 @@ def test_up_starts_api_and_worker_makes_the_first_admin_and_stops_everything(
     output = "".join(lines)
     assert proc.returncode == 0, output
     assert "Created the first ADMIN: boss@example.com" in output
+    assert f"Made this install's signing key in {tmp_path / 'secret_key'}" in output
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
     assert "Tracker is running" in output
     assert EmbeddedPostgres(tmp_path / "pg").running_port() is None, "PostgreSQL left running"
     assert _get(f"http://127.0.0.1:{port}/healthz") == 0, "API left running"

@@ -17,9 +17,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests.sessions import access_token
 from tracker.activity.service import record_event
 from tracker.app import create_app
-from tracker.auth.tokens import issue_access_token
 from tracker.config import Settings
 from tracker.localdb import free_port
 from tracker.realtime.hub import Hub
@@ -132,7 +132,7 @@ async def open_socket(live: LiveServer) -> AsyncIterator[Callable[..., Any]]:
         opened.append(ws)
         client = Client(ws)
         if user is not None:
-            await client.send(type="auth", token=issue_access_token(settings, user.id))
+            await client.send(type="auth", token=access_token(settings, user.id))
             ready = await client.next("ready")
             assert ready["user"]["id"] == user.id
         return client

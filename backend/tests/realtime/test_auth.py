@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tracker.auth.tokens import issue_access_token
+from tests.sessions import access_token
 from tracker.users.models import Role
 
 ORIGIN = "http://127.0.0.1:3000"  # the test settings' web origin
@@ -25,7 +25,7 @@ async def test_the_session_cookie_from_our_origin_signs_in(
     live: Any, open_socket: Any, make_user: Any, settings: Any
 ) -> None:
     user = await make_user(Role.REPORTER, full_name="Rae Reporter")
-    cookie = f"tracker_access={issue_access_token(settings, user.id)}"
+    cookie = f"tracker_access={access_token(settings, user.id)}"
     client = await open_socket(additional_headers={"Cookie": cookie}, origin=ORIGIN)
     ready = await client.next("ready")
     assert ready["user"] == {"id": user.id, "full_name": "Rae Reporter", "role": "REPORTER"}
@@ -36,7 +36,7 @@ async def test_the_session_cookie_from_another_origin_is_refused(
     open_socket: Any, make_user: Any, settings: Any, origin: str | None
 ) -> None:
     user = await make_user(Role.ADMIN)
-    cookie = f"tracker_access={issue_access_token(settings, user.id)}"
+    cookie = f"tracker_access={access_token(settings, user.id)}"
     client = await open_socket(additional_headers={"Cookie": cookie}, origin=origin)
     assert await _close_code(client) == 1008
 
@@ -65,7 +65,7 @@ async def test_an_inactive_account_is_refused(
 ) -> None:
     user = await make_user(Role.MAINTAINER, is_active=False)
     client = await open_socket()
-    await client.send(type="auth", token=issue_access_token(settings, user.id))
+    await client.send(type="auth", token=access_token(settings, user.id))
     assert await _close_code(client) == 1008
 
 
@@ -73,5 +73,5 @@ async def test_no_token_is_accepted_in_the_url(
     live: Any, open_socket: Any, make_user: Any, settings: Any
 ) -> None:
     user = await make_user(Role.ADMIN)
-    client = await open_socket(url=f"{live.url}?token={issue_access_token(settings, user.id)}")
+    client = await open_socket(url=f"{live.url}?token={access_token(settings, user.id)}")
     assert await _close_code(client) == 1008

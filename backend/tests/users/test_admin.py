@@ -81,7 +81,9 @@ async def test_deactivation_stops_access_and_refresh_at_once(
     # Reactivation does not bring the old sessions back.
     await client.patch(f"/api/users/{user.id}", json={"is_active": True}, headers=auth(admin))
     assert (await refresh(client, tokens["refresh_token"])).status_code == 400
-    assert (await client.get("/api/users/me", headers=auth(user))).status_code == 200
+    fresh = await sign_in(client, settings, user.email)
+    me = await client.get("/api/users/me", headers=bearer(fresh["access_token"]))
+    assert me.status_code == 200
 
 
 async def test_admin_cannot_demote_or_deactivate_themselves(

@@ -23,26 +23,27 @@ USER_COLUMNS = tuple(User.__table__.c)
 
 # Built once: this runs on every authenticated request, and a statement built per call costs more
 # CPU (SQLAlchemy's cache-key walk) than the database spends on it. One round trip answers both
-# "who is this" and "has their sign-in session ended"; a NULL family_id matches no row.
+# "who is this" and "has their sign-in session ended": a session is live while its family holds
+# a token that was not revoked (sign-out and reuse revoke them all), so a made-up or purged
+# session id is ended too.
 _ACCESS_CHECK = select(
     *USER_COLUMNS,
-    exists()
+    ~exists()
     .where(
         RefreshToken.__table__.c.family_id
         == bindparam("family_id", type_=RefreshToken.__table__.c.family_id.type),
-        RefreshToken.__table__.c.revoked_at.is_not(None),
+        RefreshToken.__table__.c.user_id == User.__table__.c.id,
+        RefreshToken.__table__.c.revoked_at.is_(None),
     )
-    .label("session_revoked"),
+    .label("session_ended"),
 ).where(User.__table__.c.id == bindparam("user_id"))
 
 
 _ACCESS_CHECK_SQL = Sql(_ACCESS_CHECK)
 
 
-async def access_check(
-    session: AsyncSession, user_id: int, family_id: uuid.UUID | None
-) -> Record | None:
-    """The user's columns and whether the sign-in session `family_id` was revoked."""
+async def access_check(session: AsyncSession, user_id: int, family_id: uuid.UUID) -> Record | None:
+    """The user's columns and whether their sign-in session `family_id` has ended."""
     return await fetchrow(session, _ACCESS_CHECK_SQL, {"user_id": user_id, "family_id": family_id})
 
 

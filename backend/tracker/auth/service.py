@@ -218,6 +218,16 @@ async def _issue_tokens(
     )
 
 
+async def start_session(
+    session: AsyncSession, settings: Settings, *, user_id: int, client_id: str = FIRST_PARTY_CLIENT
+) -> TokenResponse:
+    """A new sign-in session for a user whose identity is already established (a trusted
+    script, a benchmark): the same tokens a completed sign-in gets."""
+    return await _issue_tokens(
+        session, settings, user_id=user_id, client_id=client_id, family_id=uuid.uuid4()
+    )
+
+
 def _require(value: str | None, name: str) -> str:
     if not value:
         raise OAuthError("invalid_request", f"The {name} parameter is missing")
@@ -339,7 +349,7 @@ async def revoke(session: AsyncSession, settings: Settings, *, token_value: str 
         await repository.revoke_family(session, row.family_id)
         return
     claims = decode_access_token(settings, token_value)
-    if claims is not None and claims.session_id is not None:
+    if claims is not None:
         await repository.revoke_family(session, claims.session_id)
 
 
@@ -375,7 +385,7 @@ async def user_for_access(
         row = await repository.access_check(session, claims.user_id, claims.session_id)
         if row is None or not row["is_active"]:
             raise Unauthorized("This account is not active", code="inactive_account")
-        if row["session_revoked"]:
+        if row["session_ended"]:
             raise Unauthorized("This session has ended; sign in again", code="session_ended")
         values = {c.key: row[c.key] for c in repository.USER_COLUMNS}
         values["role"] = Role(values["role"])

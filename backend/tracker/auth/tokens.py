@@ -21,15 +21,16 @@ class AccessClaims:
     jti: str
     expires_at: datetime
     # The refresh-token family (sign-in session) the token was issued from: revoking the family
-    # (sign-out, detected reuse) ends the access token at once instead of at its expiry.
-    session_id: uuid.UUID | None = None
+    # (sign-out, detected reuse) ends the access token at once instead of at its expiry. Every
+    # token has one; a token without it could not be ended early, so it is refused.
+    session_id: uuid.UUID
 
 
 def issue_access_token(
     settings: Settings,
     user_id: int,
     *,
-    session_id: uuid.UUID | None = None,
+    session_id: uuid.UUID,
     now: datetime | None = None,
 ) -> str:
     now = now or datetime.now(UTC)
@@ -40,9 +41,8 @@ def issue_access_token(
         "jti": uuid.uuid4().hex,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=settings.access_token_ttl_seconds)).timestamp()),
+        "sid": str(session_id),
     }
-    if session_id is not None:
-        payload["sid"] = str(session_id)
     return jwt.encode(payload, settings.secret_key, algorithm=ALGORITHM)
 
 
@@ -76,7 +76,7 @@ def _verify(settings: Settings, token: str) -> AccessClaims | None:
             settings.secret_key,
             algorithms=[ALGORITHM],  # pinned: `none` and every other algorithm are refused
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "jti", "typ", "iss"]},
+            options={"require": ["exp", "iat", "sub", "jti", "typ", "iss", "sid"]},
         )
     except jwt.PyJWTError:
         return None
@@ -84,7 +84,7 @@ def _verify(settings: Settings, token: str) -> AccessClaims | None:
         return None
     try:
         user_id = int(payload["sub"])
-        session_id = uuid.UUID(payload["sid"]) if "sid" in payload else None
+        session_id = uuid.UUID(payload["sid"])
     except (TypeError, ValueError, AttributeError):
         return None
     return AccessClaims(
