@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from tracker.cli import WorkerRestarts
 from tracker.cli import app as cli
 from tracker.config import get_settings
 from tracker.localdb import EmbeddedPostgres, free_port, to_libpq
@@ -132,6 +133,33 @@ def _get(url: str) -> int:
         return 0
 
 
+def _child_running(parent: int, command: str) -> int:
+    """The process id of `parent`'s child whose command line ends with `command`."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    for child in children:
+        argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        if command.encode() in argv:
+            return int(child)
+    raise AssertionError(f"no {command} process under {parent}")
+
+
+def test_worker_restarts_back_off_and_reset_after_a_healthy_run() -> None:
+    now = [0.0]
+    restarts = WorkerRestarts(clock=lambda: now[0])
+    waits = []
+    for _ in range(8):
+        down_at = now[0]
+        while not restarts.due(1):
+            now[0] += 0.5
+        waits.append(now[0] - down_at)
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60]
+    now[0] += WorkerRestarts.HEALTHY_RUN
+    down_at = now[0]
+    while not restarts.due(1):
+        now[0] += 0.5
+    assert now[0] - down_at == 1
+
+
 def test_up_starts_api_and_worker_makes_the_first_admin_and_stops_everything(
     tmp_path: Path,
 ) -> None:
@@ -169,6 +197,13 @@ def test_up_starts_api_and_worker_makes_the_first_admin_and_stops_everything(
         assert pg_port is not None
         server = EmbeddedPostgres(tmp_path / "pg", port=pg_port)
         assert _roles(server.url("tracker")) == {"boss@example.com": "ADMIN"}
+        # A crashed worker is started again; the API keeps serving meanwhile.
+        os.kill(_child_running(proc.pid, "worker"), signal.SIGKILL)
+        while not any("worker restarted" in line for line in lines):
+            assert proc.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline + 60, "the worker was not restarted"
+            time.sleep(0.2)
+        assert _get(f"http://127.0.0.1:{port}/readyz") == 200
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
