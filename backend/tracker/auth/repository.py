@@ -47,6 +47,16 @@ async def access_check(session: AsyncSession, user_id: int, family_id: uuid.UUID
     return await fetchrow(session, _ACCESS_CHECK_SQL, {"user_id": user_id, "family_id": family_id})
 
 
+async def live_sessions(session: AsyncSession, family_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these sign-in sessions still hold a token that was not revoked."""
+    stmt = (
+        select(RefreshToken.family_id)
+        .where(RefreshToken.family_id.in_(family_ids), RefreshToken.revoked_at.is_(None))
+        .distinct()
+    )
+    return set((await session.scalars(stmt)).all())
+
+
 # --- authorization codes ---------------------------------------------------------------------
 
 

@@ -396,6 +396,13 @@ async def user_for_access(
     return User(**values)
 
 
+async def live_sessions(session: AsyncSession, session_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """The sign-in sessions among these that have not ended (for open sockets' re-checks)."""
+    if not session_ids:
+        return set()
+    return await repository.live_sessions(session, session_ids)
+
+
 # Expired refresh tokens are kept a day, so a client presenting one just after it lapsed is told
 # "expired" rather than "unknown", and reuse detection still sees its family.
 REFRESH_TOKEN_KEEP = timedelta(days=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,9 @@ log = get_logger("tracker.realtime")
 
 CLOSE_POLICY = 1008
 CLOSE_TOO_SLOW = 1013
-CLOSE_GOING_AWAY = 1001
+# What uvicorn sends every open socket when the process shuts down gracefully (a deploy, a
+# restart): clients reconnect, to this process once it is back or to another replica.
+CLOSE_SERVICE_RESTART = 1012
 CLOSE_IDLE = 4000
 EVERYONE = -1  # `owner` of a message any signed-in viewer may receive (stats.updated)
 
@@ -39,6 +42,8 @@ class Viewer:
     id: int
     full_name: str
     role: Role
+    # The sign-in session the socket authenticated with: ending it closes the socket.
+    session_id: uuid.UUID
     is_active: bool = True
 
     @property

@@ -14,13 +14,14 @@ from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tracker.auth import service as auth
 from tracker.auth.dependencies import ACCESS_COOKIE
 from tracker.auth.tokens import decode_access_token
 from tracker.config import Settings
+from tracker.errors import Unauthorized
 from tracker.observability.metrics import WS_DROPPED
 from tracker.realtime.connection import CLOSE_POLICY, Viewer
 from tracker.realtime.schemas import CLIENT_MESSAGE, AuthMessage
-from tracker.users import service as users
 
 
 class SocketRefused(Exception):
@@ -62,10 +63,12 @@ async def authenticate_socket(
     if claims is None:
         raise SocketRefused("The access token is invalid or expired")
     async with sessionmaker() as session:
-        user = await users.get_user(session, claims.user_id)
-        if user is None or not user.is_active:
-            raise SocketRefused("This account is not active")
-        return Viewer(user.id, user.full_name, user.role, user.is_active)
+        # The same check as every HTTP request: an active account and a live sign-in session.
+        try:
+            user = await auth.user_for_access(session, claims, websocket.app.state.access_cache)
+        except Unauthorized as exc:
+            raise SocketRefused(exc.detail) from exc
+        return Viewer(user.id, user.full_name, user.role, claims.session_id, user.is_active)
 
 
 async def accept_viewer(

@@ -10,19 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tracker.auth import service as auth
 from tracker.config import Settings
 from tracker.observability.logging import get_logger
 from tracker.observability.metrics import WS_CONNECTIONS, WS_DROPPED
 from tracker.realtime import repository
 from tracker.realtime.connection import (
-    CLOSE_GOING_AWAY,
     CLOSE_POLICY,
+    CLOSE_SERVICE_RESTART,
     EVERYONE,
     Connection,
     Outgoing,
@@ -83,7 +84,7 @@ class Hub:
                 await task
         self._tasks.clear()
         for conn in list(self.connections):
-            conn.close(CLOSE_GOING_AWAY, "The server is shutting down")
+            conn.close(CLOSE_SERVICE_RESTART, "The server is restarting")
 
     def register(self, conn: Connection) -> None:
         self.connections.add(conn)
@@ -177,23 +178,35 @@ class Hub:
             except Exception:
                 log.exception("websocket_access_refresh_failed")
 
-    async def refresh_access(self) -> None:
-        """Re-read every connected viewer's role and status: one query per interval per process.
+    async def refresh_access(self, user_ids: Collection[int] | None = None) -> None:
+        """Re-read connected viewers' role, status and sign-in session (all of them, or those of
+        `user_ids`): two queries, whatever the number of sockets.
 
-        A deactivated (or deleted) user's sockets are closed; a demoted user loses the issue
-        channels they may no longer see and stops receiving other people's events at once.
+        The listener calls this for the users a change was announced for, before it dispatches
+        any event committed after that change; a timer calls it for everyone as a safety net.
+        A deactivated (or deleted) user's sockets, and every socket of an ended sign-in session,
+        are closed; a demoted user loses the issue channels they may no longer see and stops
+        receiving other people's events at once.
         """
-        if not self.connections or self.sessionmaker is None:
+        if self.sessionmaker is None:
             return
-        ids = {conn.viewer.id for conn in self.connections}
+        conns = [c for c in self.connections if user_ids is None or c.viewer.id in user_ids]
+        if not conns:
+            return
         async with self.sessionmaker() as session:
-            rows = await repository.viewers(session, list(ids))
-        for conn in list(self.connections):
+            rows = await repository.viewers(session, list({c.viewer.id for c in conns}))
+            live = await auth.live_sessions(session, list({c.viewer.session_id for c in conns}))
+        for conn in conns:
             row = rows.get(conn.viewer.id)
             if row is None or not row.is_active:
                 conn.viewer.is_active = False
                 WS_DROPPED.labels(reason="inactive").inc()
                 conn.close(CLOSE_POLICY, "This account is not active")
+                continue
+            if conn.viewer.session_id not in live:
+                conn.viewer.is_active = False
+                WS_DROPPED.labels(reason="session_ended").inc()
+                conn.close(CLOSE_POLICY, "This session has ended; sign in again")
                 continue
             conn.viewer.role = row.role
             conn.viewer.full_name = row.full_name

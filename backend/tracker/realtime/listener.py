@@ -94,8 +94,9 @@ class Listener:
 
     def _on_notify(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
         if channel == ACCESS_CHANNEL:
+            # HTTP requests stop trusting what was remembered at once; open sockets are
+            # re-checked in `_process`, in commit order with the events.
             self.access.heard(payload)
-            return
         self._pending.append((channel, payload))
         self._wake.set()
 
@@ -139,6 +140,9 @@ class Listener:
                 self.last_id = await repository.latest_event_id(conn)
                 self.hub.last_event_id = self.last_id
             else:
+                # Access changes made while this process was not listening went unheard:
+                # re-check every socket before replaying what it missed.
+                await self.hub.refresh_access()
                 await self._catch_up(conn)
             self.access.go_live()
             self.connected.set()
@@ -182,8 +186,13 @@ class Listener:
 
     async def _process(self, conn: AsyncConnection) -> None:
         batch, self._pending = self._pending, []
-        notes: list[dict[str, Any]] = []
+        # Events and access changes in commit order; an access change is a set of user ids
+        # (None: everyone).
+        notes: list[dict[str, Any] | set[int] | None] = []
         for channel, payload in batch:
+            if channel == ACCESS_CHANNEL:
+                _add_access_change(notes, payload)
+                continue
             try:
                 note = json.loads(payload)
             except ValueError:
@@ -193,19 +202,26 @@ class Listener:
                 self._on_presence(note)
             elif isinstance(note, dict):
                 notes.append(note)
-        ids = [n["id"] for n in notes if isinstance(n.get("id"), int)]
+        ids = [n["id"] for n in notes if isinstance(n, dict) and isinstance(n.get("id"), int)]
         if not self.hub.channels:
             # Nobody here is subscribed: nothing to fetch or send. A later subscription resumes
             # from the newest id (ids commit in order), and replays from the table if it asks.
             self._replayed.clear()
             if ids:
                 self.last_id = self.hub.last_event_id = max(ids)
+            for note in notes:
+                if not isinstance(note, dict):
+                    await self.hub.refresh_access(note)
             return
         rows: dict[int, repository.EventRow] = {}
         for start in range(0, len(ids), FETCH_CHUNK):
             for row in await repository.events_by_ids(conn, ids[start : start + FETCH_CHUNK]):
                 rows[row.id] = row
         for note in notes:
+            if not isinstance(note, dict):
+                # Before any event committed after the change reaches a socket it concerns.
+                await self.hub.refresh_access(note)
+                continue
             event_id = note.get("id")
             if event_id is None:
                 if note.get("kind") == "stats.updated":
@@ -275,6 +291,16 @@ class Listener:
         note = {"p": self.hub.process_id, "bye": True}
         with contextlib.suppress(Exception):
             await conn.execute(select(func.pg_notify(PRESENCE_CHANNEL, json.dumps(note))))
+
+
+def _add_access_change(notes: list[dict[str, Any] | set[int] | None], payload: str) -> None:
+    """Append an access change (a user id, or `*`), merged with one just before it."""
+    user_id = int(payload) if payload.isascii() and payload.isdecimal() else None
+    last = notes[-1] if notes else {}
+    if isinstance(last, set) and user_id is not None:
+        last.add(user_id)
+    elif last is not None:
+        notes.append({user_id} if user_id is not None else None)
 
 
 def install_realtime(app: FastAPI) -> None:
