@@ -12,6 +12,7 @@ from tracker.auth.access_cache import AccessCache
 from tracker.config import Settings, get_settings
 from tracker.db import make_engine, make_sessionmaker
 from tracker.error_handlers import install_error_handlers
+from tracker.limits import BodySizeLimitMiddleware
 from tracker.migrations import head_revision
 from tracker.observability.logging import configure_logging
 from tracker.observability.middleware import RequestContextMiddleware
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.access_cache = AccessCache()
     install_realtime(app)
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, settings=settings)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(operations_router)
     for router in API_ROUTERS:
