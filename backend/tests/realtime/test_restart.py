@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import subprocess
@@ -13,10 +12,8 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.processes import stop
-from tests.realtime.test_two_processes import TRACKER, _wait_ready
+from tests.processes import api_processes
 from tracker.config import REPO_ROOT, Settings
-from tracker.localdb import free_port
 from tracker.users.models import Role
 
 
@@ -29,21 +26,8 @@ def _documented_code(why: str) -> int:
 
 @pytest.fixture
 def api_process(settings: Settings) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "test",
-        "DATABASE_URL": settings.database_url or "",
-        "SECRET_KEY": settings.secret_key,
-        "STORAGE_DIR": str(settings.storage_dir),
-        "LOG_LEVEL": "WARNING",
-    }
-    port = free_port()
-    proc = subprocess.Popen([TRACKER, "serve", "--port", str(port)], env=env)
-    try:
-        _wait_ready(port, proc)
-        yield port, proc
-    finally:
-        stop([proc])
+    with api_processes(settings) as [api]:
+        yield api
 
 
 async def test_a_restarting_server_closes_sockets_with_the_documented_code(

@@ -2,55 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.processes import stop
+from tests.processes import api_processes
 from tracker.config import Settings
-from tracker.localdb import free_port
 from tracker.users.models import Role
-
-TRACKER = str(Path(sys.executable).parent / "tracker")
-
-
-def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "tracker serve exited"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("tracker serve did not start")
 
 
 @pytest.fixture(scope="module")
 def two_apis(settings: Settings) -> Iterator[list[str]]:
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "test",
-        "DATABASE_URL": settings.database_url or "",
-        "SECRET_KEY": settings.secret_key,
-        "STORAGE_DIR": str(settings.storage_dir),
-        "LOG_LEVEL": "WARNING",
-    }
-    ports = [free_port(), free_port()]
-    procs = [subprocess.Popen([TRACKER, "serve", "--port", str(port)], env=env) for port in ports]
-    try:
-        for port, proc in zip(ports, procs, strict=True):
-            _wait_ready(port, proc)
-        yield [f"ws://127.0.0.1:{port}/api/ws" for port in ports]
-    finally:
-        stop(procs)
+    with api_processes(settings, 2) as apis:
+        yield [f"ws://127.0.0.1:{port}/api/ws" for port, _ in apis]
 
 
 async def test_a_change_reaches_subscribers_of_every_process(

@@ -71,7 +71,9 @@ def _check(upload: ReceivedFile, storage_dir: Path) -> _Checked:
     thumbnail_tmp = None
     if detected.is_image:
         thumbnail_tmp = storage.new_tmp_path(storage_dir)
-        make_thumbnail(upload.path, thumbnail_tmp, detected.content_type, detected.filename)
+        if not make_thumbnail(upload.path, thumbnail_tmp, detected.content_type, detected.filename):
+            thumbnail_tmp.unlink(missing_ok=True)
+            thumbnail_tmp = None
     return _Checked(upload, detected, thumbnail_tmp)
 
 
