@@ -5,6 +5,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from tracker.offload import PASSWORD_HASHING
+
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 MIN_LENGTH = 10
@@ -41,3 +43,14 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+# Each argon2 call is ~50 ms of CPU by design: requests run it off the event loop, two at a time.
+
+
+async def hash_password_off_loop(password: str) -> str:
+    return await PASSWORD_HASHING.run(hash_password, password)
+
+
+async def verify_password_off_loop(password_hash: str | None, password: str) -> bool:
+    return await PASSWORD_HASHING.run(verify_password, password_hash, password)

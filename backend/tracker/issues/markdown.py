@@ -13,6 +13,8 @@ from functools import lru_cache
 import nh3
 from markdown_it import MarkdownIt
 
+from tracker.offload import MARKDOWN_RENDERING
+
 ALLOWED_TAGS = frozenset(
     {
         "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -72,3 +74,15 @@ def render_markdown(source: str) -> str:
     if not source.strip():
         return ""
     return sanitize_html(_parser().render(source))
+
+
+# A text this short renders in well under a millisecond: not worth a thread hop. Longer ones
+# (up to 50,000 characters, tens to hundreds of milliseconds) render off the event loop.
+INLINE_CHARS = 4000
+
+
+async def render_markdown_off_loop(source: str) -> str:
+    """`render_markdown` for a request: long texts in a worker thread, two at a time."""
+    if len(source) <= INLINE_CHARS:
+        return render_markdown(source)
+    return await MARKDOWN_RENDERING.run(render_markdown, source)
