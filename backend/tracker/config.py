@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=900, ge=1)
 
     # Every request body is capped while it is read: JSON (and anything but an upload) here,
-    # multipart uploads at max_upload_bytes × max_attachments_per_issue.
+    # multipart uploads at max_upload_bytes times max_attachments_per_issue.
     max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_attachments_per_issue: int = Field(default=20, ge=1)

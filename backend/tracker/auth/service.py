@@ -15,7 +15,11 @@ from tracker.auth import pkce, repository
 from tracker.auth.access_cache import AccessCache
 from tracker.auth.models import AuthorizationCode, RefreshToken
 from tracker.auth.oauth_errors import OAuthError
-from tracker.auth.passwords import hash_password, needs_rehash, verify_password
+from tracker.auth.passwords import (
+    hash_password_off_loop,
+    needs_rehash,
+    verify_password_off_loop,
+)
 from tracker.auth.schemas import AuthorizeRequest, AuthorizeResponse, Provider, TokenResponse
 from tracker.auth.tokens import AccessClaims, decode_access_token, issue_access_token
 from tracker.config import Settings
@@ -136,7 +140,7 @@ async def login(
     email = request.email.strip().lower()
     await _throttle(session, settings, email=email, ip=ip)
     user = await users.get_user_by_email(session, email)
-    if user is None or not verify_password(user.password_hash, request.password):
+    if user is None or not await verify_password_off_loop(user.password_hash, request.password):
         await _record_failure(sessions, email=email, ip=ip)
         raise Unauthorized(
             "The e-mail address or password is incorrect", code="invalid_credentials"
@@ -145,7 +149,7 @@ async def login(
         raise Forbidden("This account has been deactivated", code="account_disabled")
     assert user.password_hash is not None  # verify_password refuses accounts without one
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(request.password)
+        user.password_hash = await hash_password_off_loop(request.password)
     await repository.clear_login_attempts(session, email)
     code = await issue_code(
         session,

@@ -13,7 +13,7 @@ from tracker.comments import repository
 from tracker.comments.schemas import CommentOut, CommentPage
 from tracker.errors import BadRequest
 from tracker.issues import service as issues
-from tracker.issues.markdown import render_markdown
+from tracker.issues.markdown import render_markdown_off_loop
 from tracker.issues.schemas import UserRef
 from tracker.users.models import Role, User
 
@@ -59,7 +59,7 @@ async def list_comments(
 async def add_comment(
     session: AsyncSession, user: User, issue_id: int, reporter_id: int, body: str
 ) -> CommentOut:
-    html = render_markdown(body)
+    html = await render_markdown_off_loop(body)
     row = await repository.insert_comment(session, issue_id, user.id, body, html)
     await issues.touch_for_comment(session, issue_id)
     await record_event(
@@ -89,7 +89,7 @@ async def edit_comment(
 ) -> CommentOut:
     if body == comment["body"]:
         return _out(comment, user)
-    html = render_markdown(body)
+    html = await render_markdown_off_loop(body)
     row = await repository.update_body(session, comment["id"], body, html)
     await record_event(
         session,

@@ -16,7 +16,7 @@ from tracker.issues.dependencies import (
     NewIssueBody,
     etag,
 )
-from tracker.issues.markdown import render_markdown
+from tracker.issues.markdown import render_markdown_off_loop
 from tracker.issues.schemas import (
     CREATE_REQUEST_BODY,
     EventPage,
@@ -163,4 +163,4 @@ async def list_tags(
     summary="Render Markdown exactly as an issue or comment would show it",
 )
 async def preview_markdown(user: CurrentUser, body: MarkdownPreviewIn) -> MarkdownPreviewOut:
-    return MarkdownPreviewOut(html=render_markdown(body.text))
+    return MarkdownPreviewOut(html=await render_markdown_off_loop(body.text))

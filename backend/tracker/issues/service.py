@@ -26,7 +26,7 @@ from tracker.errors import (
 )
 from tracker.issues import repository, workflow
 from tracker.issues.cursor import Cursor, decode_cursor, encode_cursor
-from tracker.issues.markdown import render_markdown
+from tracker.issues.markdown import render_markdown_off_loop
 from tracker.issues.models import Status
 from tracker.issues.schemas import (
     SORTS,
@@ -237,7 +237,7 @@ async def create_issue(
 ) -> IssueDetail:
     """File an issue, with its files if any, all in the caller's one transaction: a refused file
     (type, size, count) raises, and the rollback leaves neither the issue nor a file behind."""
-    description_html = render_markdown(data.description)
+    description_html = await render_markdown_off_loop(data.description)
     values = {
         "title": data.title,
         "description": data.description,
@@ -373,7 +373,7 @@ async def update_issue(
             values[name] = getattr(patch, name)
             changes[name] = [current[name], values[name]]
     if "description" in values:
-        values["description_html"] = render_markdown(values["description"])
+        values["description_html"] = await render_markdown_off_loop(values["description"])
 
     if "status" in fields and patch.status != current["status"]:
         target = patch.status

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.auth.passwords import hash_password, policy_problem
+from tracker.auth.passwords import hash_password_off_loop, policy_problem
 from tracker.errors import Conflict, NotFound, Unprocessable
 from tracker.users import repository
 from tracker.users.models import Role, User
@@ -25,12 +25,13 @@ async def create_user(
             raise Unprocessable(problem, code="weak_password")
     if await repository.get_by_email(session, email):
         raise Conflict("An account with this e-mail address already exists", code="email_taken")
+    password_hash = await hash_password_off_loop(password) if password is not None else None
     user = repository.add(
         session,
         User(
             email=email,
             full_name=full_name.strip() or email.split("@")[0],
-            password_hash=hash_password(password) if password is not None else None,
+            password_hash=password_hash,
             role=role,
             is_active=True,
         ),
