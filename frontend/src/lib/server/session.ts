@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Cookies, RequestEvent } from '@sveltejs/kit';
 import { apiUrl, type Schemas } from '$lib/server/api';
+import { samePath } from '$lib/server/redirects';
 
 export const ACCESS_COOKIE = 'tracker_access';
 export const REFRESH_COOKIE = 'tracker_refresh';
@@ -42,21 +43,12 @@ export function redirectUri(event: RequestEvent): string {
 	return `${event.url.origin}/auth/callback`;
 }
 
-/** A same-origin path to go back to after signing in, or null for anything else. */
+/** A same-origin path to go back to after signing in, or null for anything else (and for the
+ * sign-in pages themselves, which would only lead back here). */
 export function safeRedirect(target: string | null | undefined): string | null {
-	if (!target || !target.startsWith('/') || target.startsWith('//') || target.includes('\\')) {
-		return null;
-	}
-	// Refuse control characters and anything a URL parser would read as another origin.
-	if (/[\u0000-\u001f]/.test(target)) return null;
-	try {
-		const parsed = new URL(target, 'http://same.invalid');
-		if (parsed.origin !== 'http://same.invalid') return null;
-		if (parsed.pathname.startsWith('/auth/')) return null;
-		return parsed.pathname + parsed.search + parsed.hash;
-	} catch {
-		return null;
-	}
+	const path = samePath(target);
+	if (path === null || path === '/auth' || path.startsWith('/auth/')) return null;
+	return path;
 }
 
 // --- cookies ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Theme switch without JavaScript: the toggle is a plain form posting here. With JavaScript the
 // toggle sets the same cookie itself and never navigates.
 import { error, redirect } from '@sveltejs/kit';
+import { samePath } from '$lib/server/redirects';
 import { isTheme, THEME_COOKIE, THEME_COOKIE_MAX_AGE } from '$lib/theme';
 import type { RequestHandler } from './$types';
 
@@ -19,8 +20,6 @@ export const POST: RequestHandler = async ({ request, cookies, url }) => {
 	});
 
 	const back = form.get('redirectTo');
-	// Only same-site paths: never an open redirect.
-	const target =
-		typeof back === 'string' && back.startsWith('/') && !back.startsWith('//') ? back : '/';
-	redirect(303, target);
+	// Back to the page the toggle was on (the sign-in page too), never to another site.
+	redirect(303, samePath(typeof back === 'string' ? back : null) ?? '/');
 };
