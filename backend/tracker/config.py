@@ -62,7 +62,12 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=900)
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
     auth_code_ttl_seconds: int = Field(default=60, ge=10, le=60)
+    # Failed sign-ins in `login_window_seconds`: per account from one address (then that pair
+    # is blocked), per address across accounts (then the address is), and per account from
+    # every address (then attempts on it are spaced out, at most a minute apart, never locked).
     login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=30, ge=1)
+    login_max_failures_per_account: int = Field(default=20, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
 
     # Every request body is capped while it is read: JSON (and anything but an upload) here,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,12 +66,53 @@ async def test_repeated_failures_from_one_address_are_throttled(
     client: httpx.AsyncClient, settings: Settings, make_user: UserFactory
 ) -> None:
     user = await make_user()
-    for n in range(settings.login_max_failures):
+    for n in range(settings.login_max_failures_per_address):
         await client.post(
             "/api/oauth/authorize", json=_body(settings, f"guess{n}@example.com", "bad-x")
         )
     blocked = await client.post("/api/oauth/authorize", json=_body(settings, user.email, PASSWORD))
     assert blocked.status_code == 429
+
+
+async def test_guessing_from_one_address_never_locks_the_owner_out_elsewhere(
+    app: FastAPI, settings: Settings, make_user: UserFactory
+) -> None:
+    user = await make_user()
+    async with _client_from(app, "203.0.113.7") as attacker:
+        for _ in range(settings.login_max_failures):
+            resp = await attacker.post(
+                "/api/oauth/authorize", json=_body(settings, user.email, "bad-x")
+            )
+            assert resp.status_code == 401
+        assert (
+            await attacker.post("/api/oauth/authorize", json=_body(settings, user.email, PASSWORD))
+        ).status_code == 429
+    async with _client_from(app, "198.51.100.20") as owner:
+        resp = await owner.post("/api/oauth/authorize", json=_body(settings, user.email, PASSWORD))
+        assert resp.status_code == 200
+
+
+async def test_guessing_from_many_addresses_slows_the_account_but_does_not_lock_it(
+    app: FastAPI, settings: Settings, make_user: UserFactory
+) -> None:
+    user = await make_user()
+    # Six past the account's allowance: the next attempt waits the longest (a minute), far
+    # longer than this test takes to get there.
+    for n in range(settings.login_max_failures_per_account + 6):
+        async with _client_from(app, f"203.0.113.{n + 1}") as attacker:
+            await attacker.post("/api/oauth/authorize", json=_body(settings, user.email, "bad-x"))
+    async with _client_from(app, "198.51.100.20") as owner:
+        slowed = await owner.post(
+            "/api/oauth/authorize", json=_body(settings, user.email, PASSWORD)
+        )
+    # The owner is asked to wait briefly, never for the whole window.
+    assert (slowed.status_code, slowed.json()["code"]) == (429, "login_throttled")
+    assert 0 < int(slowed.headers["retry-after"]) <= 60 < settings.login_window_seconds
+
+
+def _client_from(app: FastAPI, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 async def test_success_clears_the_account_failures(

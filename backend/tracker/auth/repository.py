@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, exists, func, select, text, update
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.auth.access_cache import forget_session_everywhere, forget_user_everywhere
@@ -116,21 +116,47 @@ async def family_revoked(session: AsyncSession, family_id: uuid.UUID) -> bool:
 
 
 async def seconds_until_unthrottled(
-    session: AsyncSession, *, column: str, value: str, max_failures: int, window_seconds: int
+    session: AsyncSession,
+    *,
+    email: str | None = None,
+    ip: str | None = None,
+    max_failures: int,
+    window_seconds: int,
 ) -> int | None:
-    """Seconds until fewer than `max_failures` failures remain in the window, or None if fewer
-    remain already. The N-th newest failure is the one whose expiry lifts the block."""
-    col = LoginAttempt.email if column == "email" else LoginAttempt.ip
+    """Seconds until fewer than `max_failures` failures (for this account, this address, or the
+    pair when both are given) remain in the window, or None if fewer remain already. The N-th
+    newest failure is the one whose expiry lifts the block."""
     window = text("make_interval(secs => :window)").bindparams(window=window_seconds)
     stmt = (
         select(func.ceil(func.extract("epoch", LoginAttempt.created_at + window - func.now())))
-        .where(col == value, LoginAttempt.created_at > func.now() - window)
+        .where(LoginAttempt.created_at > func.now() - window, *_attempts_of(email, ip))
         .order_by(LoginAttempt.created_at.desc())
         .offset(max_failures - 1)
         .limit(1)
     )
     seconds = (await session.execute(stmt)).scalar_one_or_none()
     return None if seconds is None else max(1, int(seconds))
+
+
+async def recent_failures(
+    session: AsyncSession, *, email: str, window_seconds: int
+) -> tuple[int, float | None]:
+    """An account's failures in the window, from every address, and seconds since the last."""
+    window = text("make_interval(secs => :window)").bindparams(window=window_seconds)
+    stmt = select(
+        func.count(), func.extract("epoch", func.now() - func.max(LoginAttempt.created_at))
+    ).where(LoginAttempt.email == email, LoginAttempt.created_at > func.now() - window)
+    count, since = (await session.execute(stmt)).one()
+    return int(count), None if since is None else float(since)
+
+
+def _attempts_of(email: str | None, ip: str | None) -> list[ColumnElement[bool]]:
+    where = []
+    if email is not None:
+        where.append(LoginAttempt.email == email)
+    if ip is not None:
+        where.append(LoginAttempt.ip == ip)
+    return where
 
 
 def add_login_attempt(session: AsyncSession, *, email: str, ip: str) -> None:

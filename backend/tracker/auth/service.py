@@ -4,6 +4,7 @@ endpoints' logic, and the access-token session check."""
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -92,25 +93,54 @@ def check_authorization_request(
 
 
 async def _throttle(session: AsyncSession, settings: Settings, *, email: str, ip: str) -> None:
+    """Refuse a sign-in attempt while guessing is being throttled (docs/security.md).
+
+    Failures are counted per account *and address*: guessing from one address blocks that
+    address for that account, never the owner signing in from elsewhere. An address guessing at
+    many accounts is blocked for all of them. Guesses at one account from many addresses are
+    slowed, not locked: each attempt waits twice as long as the one before, at most a minute.
+    """
     waits = [
         await repository.seconds_until_unthrottled(
             session,
-            column=column,
-            value=value,
+            email=email,
+            ip=ip,
             max_failures=settings.login_max_failures,
             window_seconds=settings.login_window_seconds,
-        )
-        for column, value in (("email", email), ("ip", ip))
+        ),
+        await repository.seconds_until_unthrottled(
+            session,
+            ip=ip,
+            max_failures=settings.login_max_failures_per_address,
+            window_seconds=settings.login_window_seconds,
+        ),
     ]
+    failures, since_last = await repository.recent_failures(
+        session, email=email, window_seconds=settings.login_window_seconds
+    )
+    excess = failures - settings.login_max_failures_per_account
+    if excess >= 0 and since_last is not None:
+        spacing = min(2.0**excess, ACCOUNT_DELAY_MAX_SECONDS)
+        if since_last < spacing:
+            waits.append(max(1, math.ceil(spacing - since_last)))
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
-        minutes = (wait + 59) // 60
-        raise TooManyRequests(
-            f"Too many failed sign-in attempts. Try again in {minutes} minute"
-            f"{'s' if minutes != 1 else ''}.",
-            retry_after=wait,
-            code="login_throttled",
-        )
+        raise TooManyRequests(_try_again_in(wait), retry_after=wait, code="login_throttled")
+
+
+# An account guessed at from many addresses: the longest an attempt (the owner's too) waits.
+ACCOUNT_DELAY_MAX_SECONDS = 60.0
+
+
+def _try_again_in(seconds: int) -> str:
+    if seconds < 60:
+        unit = "second" if seconds == 1 else "seconds"
+        return f"Too many failed sign-in attempts. Try again in {seconds} {unit}."
+    minutes = (seconds + 59) // 60
+    return (
+        f"Too many failed sign-in attempts. Try again in {minutes} minute"
+        f"{'s' if minutes != 1 else ''}."
+    )
 
 
 async def _record_failure(
