@@ -100,3 +100,27 @@ async def test_other_reporters_get_404_everywhere(
         "/api/issues", params={"q": "Zanzibar"}, headers=auth(maintainer)
     )
     assert {i["id"] for i in staff_search.json()["items"]} == {secret.id, mine.id}
+
+
+async def test_a_reporter_sees_only_the_tags_on_their_own_issues(
+    client: httpx.AsyncClient, make_user: UserFactory, auth: Auth
+) -> None:
+    reporter = await make_user(Role.REPORTER)
+    other = await make_user(Role.REPORTER)
+    maintainer = await make_user(Role.MAINTAINER)
+    await client.post("/api/issues", json={"title": "t", "tags": ["ui"]}, headers=auth(reporter))
+    await client.post(
+        "/api/issues",
+        json={"title": "t", "tags": ["ui", "acme-layoffs"]},
+        headers=auth(other),
+    )
+    for query in ({}, {"q": "acme"}):
+        mine = await client.get("/api/tags", params=query, headers=auth(reporter))
+        assert "acme-layoffs" not in {t["name"] for t in mine.json()}
+    everyone = await client.get("/api/tags", headers=auth(maintainer))
+    assert [(t["name"], t["issue_count"]) for t in everyone.json()] == [
+        ("acme-layoffs", 1),
+        ("ui", 2),
+    ]
+    mine = await client.get("/api/tags", headers=auth(reporter))
+    assert [(t["name"], t["issue_count"]) for t in mine.json()] == [("ui", 1)]

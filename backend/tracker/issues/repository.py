@@ -820,7 +820,12 @@ async def list_tags(
         counted = counted.join(Issue, Issue.id == issue_tags.c.issue_id).where(
             Issue.reporter_id == scope_reporter_id
         )
-    stmt = select(Tag.id, Tag.name, counted.scalar_subquery().label("issue_count"))
+    count = counted.scalar_subquery()
+    stmt = select(Tag.id, Tag.name, count.label("issue_count"))
+    if scope_reporter_id is not None:
+        # A tag's name says something about the issues that carry it: someone who sees only
+        # their own issues sees only the tags on them.
+        stmt = stmt.where(count > 0)
     if prefix:
         escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(func.lower(Tag.name).like(f"{escaped}%", escape="\\"))
