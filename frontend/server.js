@@ -11,7 +11,8 @@
 //            page go straight to /api and are streamed.
 //
 // adapter-node's own variables (ORIGIN, PROTOCOL_HEADER, HOST_HEADER, ADDRESS_HEADER, XFF_DEPTH,
-// BODY_SIZE_LIMIT…) still apply to the pages.
+// BODY_SIZE_LIMIT…) still apply to the pages. ADDRESS_HEADER and XFF_DEPTH also decide which
+// client address the API is told about for /api requests: the same one the pages see.
 import http from 'node:http';
 import https from 'node:https';
 import httpProxy from 'http-proxy';
@@ -29,6 +30,10 @@ if (!process.env.ORIGIN) {
 }
 // adapter-node's own default (512K) would refuse a new issue with a single screenshot.
 process.env.BODY_SIZE_LIMIT ??= '210M';
+
+const ADDRESS_HEADER = (process.env.ADDRESS_HEADER || '').toLowerCase();
+const XFF_DEPTH = Number.parseInt(process.env.XFF_DEPTH || '1', 10);
+
 const { handler } = await import('./build/handler.js');
 
 const BAD_GATEWAY = JSON.stringify({
@@ -45,20 +50,45 @@ function isApiPath(url = '') {
 }
 
 /**
- * Keep what an outer proxy already said about the client and add this hop, so the API logs the real
- * client address and builds https URLs when TLS ends in front of us.
+ * The browser's address, exactly as adapter-node's getClientAddress() finds it for the pages: from
+ * ADDRESS_HEADER (the XFF_DEPTH-th address from the right of X-Forwarded-For) when a trusted proxy
+ * in front sets it, else the connection's peer.
+ * @param {http.IncomingMessage} req
+ */
+function clientAddress(req) {
+	const value = ADDRESS_HEADER ? req.headers[ADDRESS_HEADER] : undefined;
+	if (typeof value === 'string' && value.trim()) {
+		if (ADDRESS_HEADER !== 'x-forwarded-for') return value.trim();
+		const addresses = value.split(',');
+		if (XFF_DEPTH >= 1 && XFF_DEPTH <= addresses.length) {
+			return addresses[addresses.length - XFF_DEPTH].trim();
+		}
+	}
+	return req.socket.remoteAddress ?? '';
+}
+
+/**
+ * Keep what an outer proxy said about the protocol and host, or say it for this hop, so the API
+ * builds https URLs when TLS ends in front of us.
  * @param {http.IncomingMessage} req
  */
 function forwardedHeaders(req) {
-	const remote = req.socket.remoteAddress ?? '';
-	const xff = req.headers['x-forwarded-for'];
-	req.headers['x-forwarded-for'] = xff ? `${xff}, ${remote}` : remote;
 	if (!req.headers['x-forwarded-proto']) {
 		req.headers['x-forwarded-proto'] = /** @type {any} */ (req.socket).encrypted ? 'https' : 'http';
 	}
 	if (!req.headers['x-forwarded-host'] && req.headers.host) {
 		req.headers['x-forwarded-host'] = req.headers.host;
 	}
+}
+
+/**
+ * The API throttles sign-in and logs by client address: it gets the one address the pages would
+ * use. Whatever else an incoming X-Forwarded-For holds was written by the client, not by a proxy we
+ * trust, and is dropped.
+ * @param {http.IncomingMessage} req
+ */
+function apiForwardedFor(req) {
+	req.headers['x-forwarded-for'] = clientAddress(req);
 }
 
 const proxy = httpProxy.createProxyServer({
@@ -100,6 +130,7 @@ proxy.on('error', (err, _req, res) => {
 const server = http.createServer((req, res) => {
 	forwardedHeaders(req);
 	if (isApiPath(req.url)) {
+		apiForwardedFor(req);
 		proxy.web(req, res);
 		return;
 	}
@@ -115,6 +146,7 @@ server.on('upgrade', (req, socket, head) => {
 		return;
 	}
 	forwardedHeaders(req);
+	apiForwardedFor(req);
 	proxy.ws(req, socket, head);
 });
 
