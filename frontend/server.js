@@ -1,6 +1,6 @@
 // Production entry point: one origin for the browser. SvelteKit (adapter-node's handler) serves the
 // pages; everything under /api — plain HTTP and the WebSocket upgrade on /api/ws — is forwarded to
-// the API unchanged, so cookies, CORS and the WebSocket Origin check all see a single site.
+// the API, so cookies, CORS and the WebSocket Origin check all see a single site.
 //
 //   HOST     interface to listen on            (default 127.0.0.1)
 //   PORT     port to listen on                 (default 3000)
@@ -10,9 +10,12 @@
 //            20 × 10 MB; a form is held in memory while it is forwarded). Uploads on an issue
 //            page go straight to /api and are streamed.
 //
-// adapter-node's own variables (ORIGIN, PROTOCOL_HEADER, HOST_HEADER, ADDRESS_HEADER, XFF_DEPTH,
-// BODY_SIZE_LIMIT…) still apply to the pages. ADDRESS_HEADER and XFF_DEPTH also decide which
-// client address the API is told about for /api requests: the same one the pages see.
+// adapter-node's own variables (ORIGIN, PROTOCOL_HEADER, HOST_HEADER, ADDRESS_HEADER, XFF_DEPTH…)
+// still apply to the pages. ADDRESS_HEADER and XFF_DEPTH also decide which client address the API
+// is told about for /api requests: the same one the pages see.
+//
+// Every response gets the baseline security headers (securityHeaders below); pages replace the
+// fallback Content-Security-Policy with their own (kit.csp in vite.config.ts).
 import http from 'node:http';
 import https from 'node:https';
 import httpProxy from 'http-proxy';
@@ -33,16 +36,69 @@ process.env.BODY_SIZE_LIMIT ??= '210M';
 
 const ADDRESS_HEADER = (process.env.ADDRESS_HEADER || '').toLowerCase();
 const XFF_DEPTH = Number.parseInt(process.env.XFF_DEPTH || '1', 10);
+const PUBLIC_PROTOCOL = process.env.ORIGIN ? new URL(process.env.ORIGIN).protocol : null;
 
 const { handler } = await import('./build/handler.js');
 
-const BAD_GATEWAY = JSON.stringify({
-	type: 'about:blank',
-	title: 'Bad Gateway',
-	status: 502,
-	detail: 'API unreachable',
-	code: 'api_unreachable'
-});
+// --- security headers ------------------------------------------------------------------------
+
+/** Powerful features no page of the tracker uses: refused for the pages and anything they embed. */
+const PERMISSIONS_POLICY = [
+	'accelerometer=()',
+	'browsing-topics=()',
+	'camera=()',
+	'display-capture=()',
+	'geolocation=()',
+	'gyroscope=()',
+	'hid=()',
+	'magnetometer=()',
+	'microphone=()',
+	'midi=()',
+	'payment=()',
+	'serial=()',
+	'usb=()'
+].join(', ');
+
+/** For what is not a page (files, redirects, data, plain errors): nothing may run or load. */
+const FALLBACK_CSP =
+	"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+/**
+ * Whether the browser reached us over https, as the pages judge it: the protocol of ORIGIN, or
+ * without ORIGIN the protocol header (X-Forwarded-Proto, from the proxy in front or from this
+ * server itself).
+ * @param {http.IncomingMessage} req
+ */
+function overHttps(req) {
+	if (PUBLIC_PROTOCOL) return PUBLIC_PROTOCOL === 'https:';
+	const name = (process.env.PROTOCOL_HEADER || '').toLowerCase();
+	const value = name ? req.headers[name] : undefined;
+	const first = String(value ?? '').split(',')[0];
+	return first.trim() === 'https';
+}
+
+/**
+ * Set before the response is handed on: a header of the same name written later — a page's own
+ * CSP, or any header the API sends (e.g. the sandbox CSP on attachments) — replaces these.
+ * @param {http.IncomingMessage} req
+ * @param {http.ServerResponse} res
+ * @param {boolean} api
+ */
+function securityHeaders(req, res, api) {
+	res.setHeader('X-Content-Type-Options', 'nosniff');
+	res.setHeader('Referrer-Policy', 'strict-origin-when-cross-origin');
+	res.setHeader('Permissions-Policy', PERMISSIONS_POLICY);
+	if (overHttps(req)) res.setHeader('Strict-Transport-Security', HSTS);
+	if (!api) {
+		// Not on /api: the API frames attachments (PDF previews) and sets its own policies.
+		res.setHeader('Content-Security-Policy', FALLBACK_CSP);
+		res.setHeader('X-Frame-Options', 'DENY');
+	}
+}
+
+// --- forwarding ------------------------------------------------------------------------------
 
 /** True for `/api`, `/api/…` and `/api?…`, but not for e.g. `/apiary`. */
 function isApiPath(url = '') {
@@ -102,6 +158,14 @@ const proxy = httpProxy.createProxyServer({
 	ws: true
 });
 
+const BAD_GATEWAY = JSON.stringify({
+	type: 'about:blank',
+	title: 'Bad Gateway',
+	status: 502,
+	detail: 'API unreachable',
+	code: 'api_unreachable'
+});
+
 proxy.on('error', (err, _req, res) => {
 	console.error(`[web] API proxy error (${API_URL}): ${err.message}`);
 	if (res instanceof http.ServerResponse) {
@@ -127,9 +191,17 @@ proxy.on('error', (err, _req, res) => {
 	}
 });
 
-const server = http.createServer((req, res) => {
+// --- the server ------------------------------------------------------------------------------
+
+/**
+ * @param {http.IncomingMessage} req
+ * @param {http.ServerResponse} res
+ */
+function onRequest(req, res) {
 	forwardedHeaders(req);
-	if (isApiPath(req.url)) {
+	const api = isApiPath(req.url);
+	securityHeaders(req, res, api);
+	if (api) {
 		apiForwardedFor(req);
 		proxy.web(req, res);
 		return;
@@ -138,7 +210,9 @@ const server = http.createServer((req, res) => {
 		res.statusCode = 404;
 		res.end('Not found');
 	});
-});
+}
+
+const server = http.createServer(onRequest);
 
 server.on('upgrade', (req, socket, head) => {
 	if (!isApiPath(req.url)) {

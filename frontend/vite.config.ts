@@ -16,7 +16,34 @@ export default defineConfig(({ mode }) => {
 					runes: ({ filename }) =>
 						filename.split(/[/\\]/).includes('node_modules') ? undefined : true
 				},
-				adapter: adapter()
+				adapter: adapter(),
+				// Every page's Content-Security-Policy. 'auto' gives each server-rendered page a fresh
+				// nonce for SvelteKit's own start-up script; no other inline script may run.
+				csp: {
+					mode: 'auto',
+					directives: {
+						'default-src': ['self'],
+						'script-src': ['self'],
+						// Style attributes (progress bars, chart colours) are rendered on the server.
+						'style-src': ['self', 'unsafe-inline'],
+						// Same-origin files only: an image in a Markdown description that points
+						// elsewhere (a tracking pixel) is never fetched.
+						'img-src': ['self', 'data:', 'blob:'],
+						'font-src': ['self'],
+						// 'self' covers the same-origin WebSocket (/api/ws).
+						'connect-src': ['self'],
+						// PDF previews frame /api/attachments/…, itself sandboxed by its own CSP.
+						'frame-src': ['self'],
+						'media-src': ['self', 'blob:'],
+						'worker-src': ['none'],
+						'manifest-src': ['self'],
+						'object-src': ['none'],
+						'base-uri': ['none'],
+						// Every form posts to the pages themselves; external sign-in is a link.
+						'form-action': ['self'],
+						'frame-ancestors': ['none']
+					}
+				}
 			})
 		],
 		server: {

@@ -22,17 +22,12 @@ const theme: Handle = async ({ event, resolve }) => {
 	const cookie = event.cookies.get(THEME_COOKIE);
 	event.locals.theme = isTheme(cookie) ? cookie : 'system';
 
-	const response = await resolve(event, {
-		// Written into <html data-theme> during SSR: no flash of the wrong theme, no inline script.
+	// Written into <html data-theme> during SSR: no flash of the wrong theme, no inline script.
+	// (Security headers are set by server.js on every response, pages and files alike; each page's
+	// Content-Security-Policy comes from kit.csp in vite.config.ts.)
+	return resolve(event, {
 		transformPageChunk: ({ html }) => html.replace('%tracker.theme%', event.locals.theme)
 	});
-
-	response.headers.set('X-Content-Type-Options', 'nosniff');
-	response.headers.set('Referrer-Policy', 'strict-origin-when-cross-origin');
-	if (response.headers.get('content-type')?.startsWith('text/html')) {
-		response.headers.set('X-Frame-Options', 'DENY');
-	}
-	return response;
 };
 
 async function refreshed(event: RequestEvent): Promise<string | undefined> {
