@@ -9,6 +9,10 @@
 //            files, up to MAX_ATTACHMENTS_PER_ISSUE × MAX_UPLOAD_BYTES with the API's defaults of
 //            20 × 10 MB; a form is held in memory while it is forwarded). Uploads on an issue
 //            page go straight to /api and are streamed.
+//   API_JSON_BODY_LIMIT    largest body forwarded to /api that is not multipart (default 1M)
+//   API_UPLOAD_BODY_LIMIT  largest multipart body forwarded to /api (default: BODY_SIZE_LIMIT)
+//            Bodies are counted as they stream through; past the limit the API gets nothing more
+//            and the client gets 413 application/problem+json. Sizes: 512K, 1M, 1MiB, 2G, bytes.
 //
 // adapter-node's own variables (ORIGIN, PROTOCOL_HEADER, HOST_HEADER, ADDRESS_HEADER, XFF_DEPTH…)
 // still apply to the pages. ADDRESS_HEADER and XFF_DEPTH also decide which client address the API
@@ -18,11 +22,39 @@
 // fallback Content-Security-Policy with their own (kit.csp in vite.config.ts).
 import http from 'node:http';
 import https from 'node:https';
+import { Transform } from 'node:stream';
 import httpProxy from 'http-proxy';
 
 const HOST = process.env.HOST || '127.0.0.1';
 const PORT = Number(process.env.PORT || 3000);
 const API_URL = (process.env.API_URL || 'http://127.0.0.1:8000').replace(/\/+$/, '');
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/**
+ * A size from the environment: `512K`, `1M`, `1MiB`, `2G`, plain bytes, or `Infinity` (no limit).
+ * Units are binary, as in adapter-node's BODY_SIZE_LIMIT.
+ * @param {string} name
+ * @param {string} fallback
+ */
+function sizeFromEnv(name, fallback) {
+	const raw = (process.env[name] || fallback).trim();
+	if (raw === 'Infinity') return Infinity;
+	const match = /^(\d+(?:\.\d+)?)\s*(?:([KMG])(?:i?B)?|B)?$/i.exec(raw);
+	if (!match) {
+		throw new Error(`${name} must be a size such as 1M or 512K, not ${JSON.stringify(raw)}`);
+	}
+	const unit = { K: KIB, M: MIB, G: 1024 * MIB }[match[2]?.toUpperCase() ?? ''] ?? 1;
+	return Math.floor(Number(match[1]) * unit);
+}
+
+/** @param {number} bytes */
+function sizeText(bytes) {
+	if (bytes >= MIB && bytes % MIB === 0) return `${bytes / MIB} MB`;
+	if (bytes >= KIB && bytes % KIB === 0) return `${bytes / KIB} KB`;
+	return `${bytes} bytes`;
+}
 
 // Without ORIGIN, adapter-node assumes https, which makes SvelteKit's CSRF check reject form posts
 // on plain-http local runs. Derive the protocol from X-Forwarded-Proto instead, which this server
@@ -31,8 +63,12 @@ if (!process.env.ORIGIN) {
 	process.env.PROTOCOL_HEADER ??= 'x-forwarded-proto';
 	process.env.HOST_HEADER ??= 'x-forwarded-host';
 }
-// adapter-node's own default (512K) would refuse a new issue with a single screenshot.
-process.env.BODY_SIZE_LIMIT ??= '210M';
+// adapter-node's own default (512K) would refuse a new issue with a single screenshot. It reads
+// plain numbers only, so a size written as 210MiB is handed over in bytes.
+const BODY_SIZE_LIMIT = sizeFromEnv('BODY_SIZE_LIMIT', '210M');
+process.env.BODY_SIZE_LIMIT = String(BODY_SIZE_LIMIT);
+const API_JSON_BODY_LIMIT = sizeFromEnv('API_JSON_BODY_LIMIT', '1M');
+const API_UPLOAD_BODY_LIMIT = sizeFromEnv('API_UPLOAD_BODY_LIMIT', String(BODY_SIZE_LIMIT));
 
 const ADDRESS_HEADER = (process.env.ADDRESS_HEADER || '').toLowerCase();
 const XFF_DEPTH = Number.parseInt(process.env.XFF_DEPTH || '1', 10);
@@ -166,7 +202,116 @@ const BAD_GATEWAY = JSON.stringify({
 	code: 'api_unreachable'
 });
 
-proxy.on('error', (err, _req, res) => {
+// --- request-body limits for /api ------------------------------------------------------------
+
+/** Requests whose body went over its limit: answered here, never by the API. */
+const refused = new WeakSet();
+/** The request to the API carrying each forwarded body, to cut it off. */
+const upstream = new WeakMap();
+/** After a 413, read and drop at most this much of what the client still sends, then hang up. */
+const DRAIN_BYTES = 8 * MIB;
+const DRAIN_MS = 5000;
+
+/** @param {http.IncomingMessage} req */
+function bodyLimit(req) {
+	const type = String(req.headers['content-type'] ?? '').toLowerCase();
+	return type.startsWith('multipart/form-data') ? API_UPLOAD_BODY_LIMIT : API_JSON_BODY_LIMIT;
+}
+
+/**
+ * Answer 413 for a body over `limit` and make sure the API never sees the rest of it.
+ * @param {http.IncomingMessage} req
+ * @param {http.ServerResponse} res
+ * @param {number} limit
+ */
+function refuseBody(req, res, limit) {
+	if (refused.has(req)) return;
+	refused.add(req);
+	upstream.get(req)?.destroy();
+	req.unpipe();
+
+	if (!res.headersSent) {
+		const body = JSON.stringify({
+			type: 'about:blank',
+			title: 'Content Too Large',
+			status: 413,
+			detail: `The request body is larger than ${sizeText(limit)}, the most this server accepts for it.`,
+			code: 'payload_too_large',
+			limit_bytes: limit
+		});
+		res.writeHead(413, {
+			'content-type': 'application/problem+json',
+			'content-length': Buffer.byteLength(body),
+			'cache-control': 'no-store'
+		});
+		res.end(body);
+	} else if (!res.writableEnded) {
+		// The API had begun to answer before the body went over: that answer cannot be finished.
+		res.destroy();
+	}
+
+	// Hanging up at once would reset the connection under a client still sending, and many clients
+	// then never read the 413: take in (and drop) a little more first. Nothing is kept.
+	let drained = 0;
+	const hangUp = () => req.socket.destroy();
+	const timer = setTimeout(hangUp, DRAIN_MS);
+	timer.unref();
+	req.on('data', (/** @type {Buffer} */ chunk) => {
+		drained += chunk.length;
+		if (drained > DRAIN_BYTES) hangUp();
+	});
+	req.on('close', () => clearTimeout(timer));
+	req.resume();
+}
+
+/**
+ * The body to forward for `req`: counted as it streams through, cut off past its limit.
+ * @param {http.IncomingMessage} req
+ * @param {http.ServerResponse} res
+ */
+function limitedBody(req, res) {
+	const limit = bodyLimit(req);
+	let seen = 0;
+	const counter = new Transform({
+		transform(chunk, _encoding, done) {
+			seen += chunk.length;
+			if (seen > limit) {
+				refuseBody(req, res, limit);
+				done();
+				return;
+			}
+			done(null, chunk);
+		}
+	});
+	req.pipe(counter);
+	return counter;
+}
+
+/**
+ * @param {http.IncomingMessage} req
+ * @param {http.ServerResponse} res
+ */
+function forwardToApi(req, res) {
+	apiForwardedFor(req);
+	const declared = Number(req.headers['content-length']);
+	const limit = bodyLimit(req);
+	if (Number.isFinite(declared) && declared > limit) {
+		refuseBody(req, res, limit);
+		return;
+	}
+	// 100-continue was answered here already (see checkContinue); the API needs no second one.
+	delete req.headers.expect;
+	proxy.web(req, res, { buffer: limitedBody(req, res) });
+}
+
+proxy.on('proxyReq', (proxyReq, req) => {
+	if (refused.has(req)) proxyReq.destroy();
+	else upstream.set(req, proxyReq);
+});
+
+proxy.on('error', (err, req, res) => {
+	// The request to the API was cut off on purpose: the client has its 413.
+	if (refused.has(req)) return;
 	console.error(`[web] API proxy error (${API_URL}): ${err.message}`);
 	if (res instanceof http.ServerResponse) {
 		if (!res.headersSent) {
@@ -202,8 +347,7 @@ function onRequest(req, res) {
 	const api = isApiPath(req.url);
 	securityHeaders(req, res, api);
 	if (api) {
-		apiForwardedFor(req);
-		proxy.web(req, res);
+		forwardToApi(req, res);
 		return;
 	}
 	handler(req, res, () => {
@@ -213,6 +357,20 @@ function onRequest(req, res) {
 }
 
 const server = http.createServer(onRequest);
+
+// A client that asks before sending a body (Expect: 100-continue) learns about a body over the
+// limit before it sends a byte of it.
+server.on('checkContinue', (req, res) => {
+	const declared = Number(req.headers['content-length']);
+	if (isApiPath(req.url) && Number.isFinite(declared) && declared > bodyLimit(req)) {
+		forwardedHeaders(req);
+		securityHeaders(req, res, true);
+		refuseBody(req, res, bodyLimit(req));
+		return;
+	}
+	res.writeContinue();
+	onRequest(req, res);
+});
 
 server.on('upgrade', (req, socket, head) => {
 	if (!isApiPath(req.url)) {
