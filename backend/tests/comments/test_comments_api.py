@@ -80,7 +80,30 @@ async def test_comment_permissions_follow_the_rbac_table(
         ("comment.deleted", maintainer.id),
         ("comment.deleted", admin.id),
     ]
-    assert kinds[2][2]["changes"] == {"body": ["**It** broke", "It broke *twice*"]}
+    # Deleted comments leave no words behind in the history: not in their edits, not in the
+    # deletion itself.
+    assert all("changes" not in data and "body" not in data for _, _, data in kinds)
+
+
+async def test_edit_history_text_is_for_staff_only(
+    client: httpx.AsyncClient, make_user: UserFactory, make_issue: IssueFactory, auth: Auth
+) -> None:
+    reporter = await make_user(Role.REPORTER)
+    maintainer = await make_user(Role.MAINTAINER)
+    issue = await make_issue(reporter)
+    thread = f"/api/issues/{issue.id}/comments"
+    created = await client.post(thread, json={"body": "draft words"}, headers=auth(maintainer))
+    comment = f"/api/comments/{created.json()['id']}"
+    await client.patch(comment, json={"body": "final words"}, headers=auth(maintainer))
+
+    def edits(resp: httpx.Response) -> list[dict[str, object]]:
+        return [e["data"] for e in resp.json()["items"] if e["kind"] == "comment.updated"]
+
+    events = f"/api/issues/{issue.id}/events"
+    staff_view = edits(await client.get(events, headers=auth(maintainer)))
+    assert staff_view[0]["changes"] == {"body": ["draft words", "final words"]}
+    reporter_view = edits(await client.get(events, headers=auth(reporter)))
+    assert reporter_view == [{"comment_id": created.json()["id"]}]
 
 
 async def test_unchanged_comment_edit_writes_nothing(

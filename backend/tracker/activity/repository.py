@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.activity.models import IssueEvent
@@ -26,3 +26,18 @@ async def insert_event(session: AsyncSession, values: dict[str, Any]) -> None:
 
 async def notify(session: AsyncSession, channel: str, payload: str) -> None:
     await session.execute(select(func.pg_notify(channel, payload)))
+
+
+async def drop_data_key(
+    session: AsyncSession, *, issue_id: int, kind: str, comment_id: int, key: str
+) -> None:
+    """Remove `key` from the data of one comment's events of `kind`."""
+    await session.execute(
+        update(_EVENTS)
+        .where(
+            _EVENTS.c.issue_id == issue_id,
+            _EVENTS.c.kind == kind,
+            _EVENTS.c.data["comment_id"].astext.cast(Integer) == comment_id,
+        )
+        .values(data=_EVENTS.c.data - key)
+    )

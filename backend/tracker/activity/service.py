@@ -75,6 +75,27 @@ async def record_event(
     await repository.insert_event(session, params)
 
 
+# What a comment said before an edit is history for the team that works the issue, not for
+# everyone who may read it: the reporter sees that a comment was edited, staff see the text.
+_STAFF_ONLY_DATA = {"comment.updated": ("changes",)}
+
+
+def visible_data(kind: str, data: dict[str, Any], *, staff: bool) -> dict[str, Any]:
+    """An event's data as a reader may see it (the live feed reads it as a non-staff reader:
+    one message serves every subscriber of a channel)."""
+    hidden = () if staff else _STAFF_ONLY_DATA.get(kind, ())
+    if not hidden:
+        return data
+    return {key: value for key, value in data.items() if key not in hidden}
+
+
+async def forget_comment_text(session: AsyncSession, issue_id: int, comment_id: int) -> None:
+    """A deleted comment's words leave the history too: its edits keep no text."""
+    await repository.drop_data_key(
+        session, issue_id=issue_id, kind="comment.updated", comment_id=comment_id, key="changes"
+    )
+
+
 async def notify_stats_changed(session: AsyncSession) -> None:
     """Tell live dashboards that aggregated numbers changed (no history row)."""
     payload = json.dumps(

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.activity.service import record_event
+from tracker.activity.service import forget_comment_text, record_event
 from tracker.comments import repository
 from tracker.comments.schemas import CommentOut, CommentPage
 from tracker.errors import BadRequest
@@ -110,12 +110,9 @@ async def delete_comment(session: AsyncSession, user: User, comment: RowMapping)
         reporter_id=comment["reporter_id"],
         actor_id=user.id,
         kind="comment.deleted",
-        data={
-            "comment_id": comment["id"],
-            "author_id": comment["author_id"],
-            "body": comment["body"],
-        },
+        data={"comment_id": comment["id"], "author_id": comment["author_id"]},
     )
+    await forget_comment_text(session, comment["issue_id"], comment["id"])
 
 
 async def get_comment(session: AsyncSession, comment_id: int) -> RowMapping | None:

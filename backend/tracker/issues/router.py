@@ -140,11 +140,12 @@ async def delete_issue(
 )
 async def list_events(
     session: DbSession,
+    user: CurrentUser,
     issue: IssueForViewer,
     cursor: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
 ) -> EventPage:
-    return await service.list_events(session, issue.id, cursor, limit)
+    return await service.list_events(session, user, issue.id, cursor, limit)
 
 
 @router.get("/tags", response_model=list[TagOut], summary="Tags, for filters and autocomplete")

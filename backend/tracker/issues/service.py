@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.activity.service import event_values, record_event
+from tracker.activity.service import event_values, record_event, visible_data
 from tracker.attachments import service as attachments
 from tracker.attachments.multipart import ReceivedFile
 from tracker.auth.dependencies import is_staff
@@ -189,7 +189,7 @@ async def list_tags(
 
 
 async def list_events(
-    session: AsyncSession, issue_id: int, cursor: str | None, limit: int
+    session: AsyncSession, user: User, issue_id: int, cursor: str | None, limit: int
 ) -> EventPage:
     after: int | None = None
     if cursor:
@@ -207,7 +207,7 @@ async def list_events(
                     "issue_id": r["issue_id"],
                     "actor": _person(r["actor_id"], r["actor_name"]),
                     "kind": r["kind"],
-                    "data": r["data"],
+                    "data": visible_data(r["kind"], r["data"], staff=is_staff(user)),
                     "created_at": r["created_at"],
                 }
                 for r in rows

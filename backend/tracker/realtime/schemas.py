@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from tracker.activity.service import visible_data
 from tracker.realtime.repository import EventRow
 
 CHANNEL_PATTERN = re.compile(r"^(issues|stats|issue:([1-9][0-9]{0,9}))$")
@@ -76,7 +77,7 @@ def event_message(channel: str, event: EventRow) -> str:
             "id": event.id,
             "channel": channel,
             "kind": event.kind,
-            "data": event.data,
+            "data": visible_data(event.kind, event.data, staff=False),
             "issue_id": event.issue_id,
             "actor": actor,
             "created_at": _iso(event.created_at),
