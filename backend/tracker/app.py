@@ -14,6 +14,7 @@ from tracker.db import make_engine, make_sessionmaker
 from tracker.error_handlers import install_error_handlers
 from tracker.limits import BodySizeLimitMiddleware
 from tracker.migrations import head_revision
+from tracker.observability.docs import install_docs
 from tracker.observability.logging import configure_logging
 from tracker.observability.middleware import RequestContextMiddleware
 from tracker.observability.router import router as operations_router
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Issues & Insights Tracker API",
         version="0.1.0",
         summary="Report bugs and feedback with files; triage, work and measure them.",
-        docs_url="/api/docs",
+        docs_url=None,  # install_docs: from a pinned package, and only where allowed
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.access_cache = AccessCache()
     install_realtime(app)
     install_error_handlers(app)
+    install_docs(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, settings=settings)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(operations_router)

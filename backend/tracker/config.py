@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     oidc_client_secret: str | None = None
     oidc_provider_name: str = "Google"
 
+    # Swagger UI at /api/docs; unset: public everywhere but production.
+    api_docs_public: bool | None = None
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -129,6 +132,12 @@ class Settings(BaseSettings):
     def signing_key_origin(self) -> KeyOrigin:
         """Where the signing key came from: SECRET_KEY, the key file, or made just now."""
         return self._signing_key_origin
+
+    @property
+    def docs_public(self) -> bool:
+        if self.api_docs_public is None:
+            return self.environment is not Environment.PRODUCTION
+        return self.api_docs_public
 
     @property
     def origins(self) -> list[str]:

@@ -27,6 +27,7 @@ OPERATIONAL = {
     "/api/healthz",
     "/api/readyz",
     "/api/docs",
+    "/api/docs/assets/{path}",
     "/api/docs/oauth2-redirect",
     "/docs/oauth2-redirect",
     "/api/openapi.json",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import stat
 import uuid
 from collections.abc import Callable
@@ -60,6 +61,30 @@ async def test_docs_and_openapi_are_served(client: httpx.AsyncClient) -> None:
     schema = await client.get("/api/openapi.json")
     assert schema.status_code == 200
     assert "/api/healthz" in schema.json()["paths"]
+
+
+async def test_the_docs_page_loads_everything_from_the_api_itself(
+    client: httpx.AsyncClient,
+) -> None:
+    page = (await client.get("/api/docs")).text
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    for asset in assets:
+        assert asset.startswith("/api/"), f"{asset} comes from another origin"
+        assert (await client.get(asset)).status_code == 200, asset
+
+
+async def test_the_docs_are_off_in_production_unless_allowed(settings: Settings) -> None:
+    production = settings.model_copy(update={"environment": Environment.PRODUCTION})
+    for configured, served in (
+        (production, 404),
+        (production.model_copy(update={"api_docs_public": True}), 200),
+    ):
+        application = create_app(configured)
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            assert (await c.get("/api/docs")).status_code == served
+            assert (await c.get("/api/openapi.json")).status_code == 200
 
 
 async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
