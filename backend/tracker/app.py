@@ -18,6 +18,7 @@ from tracker.observability.docs import install_docs
 from tracker.observability.logging import configure_logging
 from tracker.observability.middleware import RequestContextMiddleware
 from tracker.observability.router import router as operations_router
+from tracker.openapi import install_openapi
 from tracker.realtime.listener import install_realtime
 from tracker.routers import API_ROUTERS
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.access_cache = AccessCache()
     install_realtime(app)
     install_error_handlers(app)
+    install_openapi(app)
     install_docs(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, settings=settings)
     app.add_middleware(RequestContextMiddleware)

@@ -7,10 +7,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from tracker.errors import PROBLEM_JSON, TrackerError, problem_body
+from tracker.inputs import PATTERN_MESSAGES, TOO_DEEP
 from tracker.observability.logging import get_logger
 
 log = get_logger("tracker.errors")
@@ -32,34 +35,71 @@ async def tracker_error(request: Request, exc: Exception) -> JSONResponse:
     return _problem(exc.status, exc.problem(request.url.path), exc.headers)
 
 
+def _field_error(error: dict[str, Any]) -> dict[str, Any]:
+    kind = error.get("type")
+    message = error.get("msg", "invalid")
+    if kind == "json_invalid":
+        # FastAPI puts the decoder's position where a field name would be.
+        return {
+            "field": "body",
+            "message": str(error.get("ctx", {}).get("error", message)),
+            "type": kind,
+        }
+    if kind == "string_pattern_mismatch":
+        message = PATTERN_MESSAGES.get(str(error.get("ctx", {}).get("pattern")), message)
+    return {"field": _location(error.get("loc", ())), "message": message, "type": kind}
+
+
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {
-            "field": _location(e.get("loc", ())),
-            "message": e.get("msg", "invalid"),
-            "type": e.get("type"),
-        }
-        for e in exc.errors()
-    ]
+    errors = [_field_error(e) for e in exc.errors()]
     if any(e["type"] == "json_invalid" for e in errors):
-        detail = "The request body is not valid JSON"
+        too_deep = any(e["message"] == TOO_DEEP for e in errors)
+        detail = (
+            f"The request body is {TOO_DEEP}" if too_deep else "The request body is not valid JSON"
+        )
     else:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     body = problem_body(422, detail, "validation_error", instance=request.url.path, errors=errors)
     return _problem(422, body)
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods of the first route template matching `path`, over every route with that
+    template: what the resource supports, where Starlette names only the one route it tried."""
+    methods: dict[str, set[str]] = {}
+    for ctx in iter_route_contexts(app.routes):
+        if ctx.path and ctx.methods:
+            methods.setdefault(ctx.path, set()).update(ctx.methods)
+    for template, supported in methods.items():
+        if compile_path(template)[0].match(path):
+            return sorted(supported)
+    return []
+
+
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+    codes = {
+        400: "bad_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        401: "unauthorized",
+        403: "forbidden",
+    }
     detail = str(exc.detail)
+    headers = dict(exc.headers or {})
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No route matches {request.method} {request.url.path}"
+    if exc.status_code == 405:
+        allow = allowed_methods(request.app, request.url.path) or headers.get("Allow", "").split(
+            ", "
+        )
+        headers["Allow"] = ", ".join(allow)
+        detail = f"{request.url.path} supports {headers['Allow']}, not {request.method}"
     body = problem_body(
         exc.status_code, detail, codes.get(exc.status_code, "http_error"), instance=request.url.path
     )
-    return _problem(exc.status_code, body, dict(exc.headers or {}))
+    return _problem(exc.status_code, body, headers)
 
 
 async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
