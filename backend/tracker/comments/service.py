@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracker.activity.service import forget_comment_text, record_event
 from tracker.comments import repository
 from tracker.comments.schemas import CommentOut, CommentPage
-from tracker.errors import BadRequest
 from tracker.issues import service as issues
+from tracker.issues.cursor import decode_id_cursor
 from tracker.issues.markdown import render_markdown_off_loop
 from tracker.issues.schemas import UserRef
 from tracker.users.models import Role, User
@@ -42,11 +42,7 @@ def _out(row: Mapping[Any, Any], user: User) -> CommentOut:
 async def list_comments(
     session: AsyncSession, user: User, issue_id: int, cursor: str | None, limit: int
 ) -> CommentPage:
-    after: int | None = None
-    if cursor:
-        if not cursor.isdigit():
-            raise BadRequest("The cursor is not valid for this listing", code="invalid_cursor")
-        after = int(cursor)
+    after = decode_id_cursor(cursor)
     rows = await repository.list_page(session, issue_id, after, limit)
     more = len(rows) > limit
     rows = rows[:limit]

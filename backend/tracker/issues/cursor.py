@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tracker.errors import BadRequest
+from tracker.inputs import INT4_MAX
 
 Key = datetime | int | float
 
@@ -35,6 +36,22 @@ def _invalid() -> BadRequest:
         "The cursor is not valid for this listing: start again from the first page",
         code="invalid_cursor",
     )
+
+
+def decode_id_cursor(token: str | None) -> int | None:
+    """A page cursor that is a row id (comments, events): the last id the previous page held.
+
+    Only ASCII digits count: `str.isdigit` also takes '²', which `int()` refuses.
+    """
+    if not token:
+        return None
+    if not (token.isascii() and token.isdecimal()) or not 1 <= int(token) <= INT4_MAX:
+        raise BadRequest(
+            "cursor: not a cursor of this listing; start again from the first page",
+            code="invalid_cursor",
+            errors=[{"field": "cursor", "message": "not a next_cursor", "type": "invalid_cursor"}],
+        )
+    return int(token)
 
 
 def decode_cursor(token: str, sort: str, kind: type[datetime] | type[int] | type[float]) -> Cursor:

@@ -25,7 +25,7 @@ from tracker.errors import (
     Unprocessable,
 )
 from tracker.issues import repository, workflow
-from tracker.issues.cursor import Cursor, decode_cursor, encode_cursor
+from tracker.issues.cursor import Cursor, decode_cursor, decode_id_cursor, encode_cursor
 from tracker.issues.markdown import render_markdown_off_loop
 from tracker.issues.models import Status
 from tracker.issues.schemas import (
@@ -102,7 +102,7 @@ def _resolve_user_filter(value: int | str | None, user: User, *, allow_none: boo
         return user.id
     if allow_none and value == "none":
         return "none"
-    if value.isdigit():
+    if value.isascii() and value.isdecimal():
         return int(value)
     raise BadRequest(
         f"Expected a user id, 'me'{' or none' if allow_none else ''}, got {value!r}",
@@ -191,11 +191,7 @@ async def list_tags(
 async def list_events(
     session: AsyncSession, user: User, issue_id: int, cursor: str | None, limit: int
 ) -> EventPage:
-    after: int | None = None
-    if cursor:
-        if not cursor.isdigit():
-            raise BadRequest("The cursor is not valid for this listing", code="invalid_cursor")
-        after = int(cursor)
+    after = decode_id_cursor(cursor)
     rows = await repository.list_events(session, issue_id, after, limit)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -377,7 +373,7 @@ async def update_issue(
 
     if "status" in fields and patch.status != current["status"]:
         target = patch.status
-        assert target is not None
+        assert isinstance(target, Status)
         status = Status(current["status"])
         if not workflow.can_transition(user.role, status, target):
             allowed = workflow.allowed_transitions(user.role, status)
