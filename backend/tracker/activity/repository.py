@@ -39,5 +39,5 @@ async def drop_data_key(
             _EVENTS.c.kind == kind,
             _EVENTS.c.data["comment_id"].astext.cast(Integer) == comment_id,
         )
-        .values(data=_EVENTS.c.data - key)
+        .values(data=_EVENTS.c.data.op("-", return_type=_EVENTS.c.data.type)(key))
     )
