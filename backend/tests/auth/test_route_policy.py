@@ -50,7 +50,7 @@ def _routes(app: FastAPI) -> Iterator[tuple[str, str, set[str] | None]]:
     """(method, path, policies) for every route; policies is None for non-API routes."""
     for ctx in iter_route_contexts(app.routes):
         route = ctx.original_route
-        path = ctx.path or ""
+        path = ctx.path_format or ""
         if isinstance(route, APIRoute | APIWebSocketRoute):
             methods = sorted(ctx.methods or []) if isinstance(route, APIRoute) else ["WS"]
             for method in methods:

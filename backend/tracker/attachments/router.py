@@ -17,6 +17,7 @@ from tracker.attachments.dependencies import (
 from tracker.attachments.schemas import AttachmentOut, UploadLimits
 from tracker.auth.dependencies import AppSettings, CurrentUser
 from tracker.db import DbSession
+from tracker.errors import problems
 from tracker.issues.dependencies import IssueForViewer
 
 router = APIRouter(tags=["attachments"])
@@ -24,6 +25,7 @@ router = APIRouter(tags=["attachments"])
 _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The file's bytes, with its detected type", "content": {"*/*": {}}},
     304: {"description": "Not modified (If-None-Match)"},
+    **problems(404),
 }
 
 
@@ -44,7 +46,7 @@ def _serve(request: Request, file: service.FileToServe) -> Response:
     return FileResponse(file.path, media_type=file.content_type, headers=headers)
 
 
-# Declared before /attachments/{attachment_id}, which would otherwise take "limits" for an id.
+# Declared before /attachments/{attachment_id:uuid}, which would otherwise take "limits" for an id.
 @router.get(
     "/attachments/limits",
     response_model=UploadLimits,
@@ -57,9 +59,16 @@ async def upload_limits(user: CurrentUser, settings: AppSettings) -> UploadLimit
 
 
 @router.post(
-    "/issues/{issue_id}/attachments",
+    "/issues/{issue_id:int}/attachments",
     status_code=status.HTTP_201_CREATED,
     summary="Attach files to an issue (multipart, one `file` part per file)",
+    responses=problems(
+        (400, "A malformed multipart body"),
+        404,
+        (409, "More files than an issue may have"),
+        (413, "A file is larger than the upload limit"),
+        (415, "A file's type is not allowed"),
+    ),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -71,7 +80,8 @@ async def upload_limits(user: CurrentUser, settings: AppSettings) -> UploadLimit
                         "properties": {
                             "file": {
                                 "type": "array",
-                                "items": {"type": "string", "format": "binary"},
+                                "items": {"type": "string", "format": "binary", "minLength": 1},
+                                "minItems": 1,
                             }
                         },
                     }
@@ -90,13 +100,17 @@ async def upload_attachments(
     return await service.attach_files(session, issue, form.files, user, settings=settings)
 
 
-@router.get("/issues/{issue_id}/attachments", summary="The files of an issue, oldest first")
+@router.get(
+    "/issues/{issue_id:int}/attachments",
+    summary="The files of an issue, oldest first",
+    responses=problems(404),
+)
 async def list_attachments(issue: IssueForViewer, session: DbSession) -> list[AttachmentOut]:
     return await service.list_attachments(session, issue)
 
 
 @router.get(
-    "/attachments/{attachment_id}",
+    "/attachments/{attachment_id:uuid}",
     summary="Download a file (inline for images and PDFs unless download=1)",
     response_class=FileResponse,
     responses=_FILE_RESPONSES,
@@ -112,7 +126,7 @@ async def download_attachment(
 
 
 @router.get(
-    "/attachments/{attachment_id}/thumbnail",
+    "/attachments/{attachment_id:uuid}/thumbnail",
     summary="A small WebP preview of an image",
     response_class=FileResponse,
     responses=_FILE_RESPONSES,
@@ -125,9 +139,10 @@ async def attachment_thumbnail(
 
 
 @router.delete(
-    "/attachments/{attachment_id}",
+    "/attachments/{attachment_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a file (its uploader or staff); the file goes once the deletion commits",
+    responses=problems((403, "Only its uploader or staff may delete it"), 404),
 )
 async def delete_attachment(
     visible: AttachmentForDeleter, user: CurrentUser, session: DbSession, settings: AppSettings

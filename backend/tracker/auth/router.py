@@ -17,15 +17,26 @@ from tracker.auth.schemas import (
     TokenResponse,
 )
 from tracker.db import DbSession
+from tracker.errors import problems
+from tracker.inputs import NUL_FREE, JsonBodyRoute
 from tracker.users.schemas import UserOut
 
-router = APIRouter(tags=["auth"], dependencies=[Depends(anyone)])
+router = APIRouter(tags=["auth"], dependencies=[Depends(anyone)], route_class=JsonBodyRoute)
 
 # RFC 6749 §5.1: token responses must never be cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-@router.post("/auth/signup", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/auth/signup",
+    response_model=UserOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(
+        (409, "An account with this e-mail address exists"),
+        (422, "A value is invalid, or the password is too weak (weak_password)"),
+        429,
+    ),
+)
 async def signup(body: SignupRequest, session: DbSession) -> UserOut:
     """Create an account. It is always a REPORTER, whatever else the request carries."""
     user = await service.signup(
@@ -40,7 +51,16 @@ async def providers(settings: AppSettings) -> list[Provider]:
     return service.providers(settings)
 
 
-@router.post("/oauth/authorize", response_model=AuthorizeResponse)
+@router.post(
+    "/oauth/authorize",
+    response_model=AuthorizeResponse,
+    responses=problems(
+        (400, "Not a registered client and redirect URI, or not an S256 challenge"),
+        (401, "Wrong e-mail address or password"),
+        (403, "The account is deactivated"),
+        429,
+    ),
+)
 async def authorize(
     body: AuthorizeRequest,
     session: DbSession,
@@ -105,15 +125,24 @@ async def revoke(
     return Response(status_code=status.HTTP_200_OK, headers=NO_STORE)
 
 
-@router.get("/oauth/oidc/start", status_code=status.HTTP_302_FOUND, response_class=RedirectResponse)
+@router.get(
+    "/oauth/oidc/start",
+    status_code=status.HTTP_302_FOUND,
+    response_class=RedirectResponse,
+    responses=problems(
+        (400, "Not a registered client and redirect URI, or not an S256 challenge"),
+        (404, "No external sign-in provider is configured"),
+        (503, "The provider cannot be reached"),
+    ),
+)
 async def oidc_start(
     session: DbSession,
     settings: AppSettings,
-    client_id: Annotated[str, Query(max_length=64)],
-    redirect_uri: Annotated[str, Query(max_length=2000)],
-    code_challenge: Annotated[str, Query(max_length=128)],
-    code_challenge_method: Annotated[str, Query(max_length=16)],
-    state: Annotated[str, Query(max_length=500)] = "",
+    client_id: Annotated[str, Query(max_length=64, pattern=NUL_FREE)],
+    redirect_uri: Annotated[str, Query(max_length=2000, pattern=NUL_FREE)],
+    code_challenge: Annotated[str, Query(max_length=128, pattern=NUL_FREE)],
+    code_challenge_method: Annotated[str, Query(max_length=16, pattern=NUL_FREE)],
+    state: Annotated[str, Query(max_length=500, pattern=NUL_FREE)] = "",
 ) -> RedirectResponse:
     """Start signing in with the configured OpenID Connect provider: redirects to it."""
     url = await oidc_service.start(
@@ -134,10 +163,10 @@ async def oidc_start(
 async def oidc_callback(
     session: DbSession,
     settings: AppSettings,
-    code: Annotated[str | None, Query(max_length=2000)] = None,
-    state: Annotated[str | None, Query(max_length=500)] = None,
-    error: Annotated[str | None, Query(max_length=200)] = None,
-    error_description: Annotated[str | None, Query(max_length=1000)] = None,
+    code: Annotated[str | None, Query(max_length=2000, pattern=NUL_FREE)] = None,
+    state: Annotated[str | None, Query(max_length=500, pattern=NUL_FREE)] = None,
+    error: Annotated[str | None, Query(max_length=200, pattern=NUL_FREE)] = None,
+    error_description: Annotated[str | None, Query(max_length=1000, pattern=NUL_FREE)] = None,
 ) -> RedirectResponse:
     """The provider's redirect back: verifies the ID token and sends the browser to the
     client's redirect URI with our own authorization code (or an OAuth error)."""

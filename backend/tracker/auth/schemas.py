@@ -4,26 +4,44 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from tracker.auth.passwords import MAX_LENGTH, MIN_LENGTH
+from tracker.inputs import NUL_FREE
+
 
 class SignupRequest(BaseModel):
     # Unknown fields ("role", "is_active") are dropped, never applied: sign-up makes a REPORTER.
     model_config = ConfigDict(extra="ignore")
 
-    email: EmailStr
-    password: str = Field(min_length=1, max_length=1024)
-    full_name: str = Field(default="", max_length=200)
+    email: EmailStr = Field(
+        description="An address that can receive mail: not at a special-use name like .test"
+    )
+    # The policy's own bounds are what the schema states; the policy refuses the rest with its
+    # reason (weak_password) rather than as a plain validation error.
+    password: str = Field(
+        min_length=1,
+        max_length=1024,
+        description="At least 4 different characters, and not the e-mail address",
+        json_schema_extra={"minLength": MIN_LENGTH, "maxLength": MAX_LENGTH},
+    )
+    full_name: str = Field(default="", max_length=200, pattern=NUL_FREE)
 
 
 class AuthorizeRequest(BaseModel):
     """The first-party login step: credentials plus the client's authorization request."""
 
-    email: str = Field(min_length=1, max_length=320)
+    email: str = Field(min_length=1, max_length=320, pattern=NUL_FREE)
     password: str = Field(min_length=1, max_length=1024)
-    client_id: str = Field(max_length=64)
-    redirect_uri: str = Field(max_length=2000)
-    code_challenge: str = Field(max_length=128)
-    code_challenge_method: str = Field(max_length=16)
-    state: str = Field(default="", max_length=500)
+    client_id: str = Field(max_length=64, pattern=NUL_FREE, description="`web`")
+    redirect_uri: str = Field(
+        max_length=2000, pattern=NUL_FREE, description="The client's registered redirect URI"
+    )
+    code_challenge: str = Field(
+        max_length=128,
+        pattern=NUL_FREE,
+        description="The unpadded base64url SHA-256 of the code verifier (43 characters)",
+    )
+    code_challenge_method: str = Field(max_length=16, pattern=NUL_FREE, description="`S256`")
+    state: str = Field(default="", max_length=500, pattern=NUL_FREE)
 
 
 class AuthorizeResponse(BaseModel):

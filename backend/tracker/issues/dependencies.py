@@ -22,6 +22,7 @@ from tracker.attachments.multipart import ReceivedFile, is_multipart, receive_re
 from tracker.auth.dependencies import AppSettings, CurrentUser, is_staff
 from tracker.db import DbSession
 from tracker.errors import NotFound, PreconditionFailed, PreconditionRequired, UnsupportedMediaType
+from tracker.inputs import decode_json
 from tracker.issues.models import Issue
 from tracker.issues.schemas import IssueCreate
 from tracker.users.models import User
@@ -42,22 +43,26 @@ async def issue_for_viewer(session: DbSession, user: CurrentUser, issue_id: Issu
 
 IssueForViewer = Annotated[Issue, Depends(issue_for_viewer)]
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
+_ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,10})"?\s*$')
 
 
 def etag(version: int) -> str:
     return f'"{version}"'
 
 
-async def if_match_version(
-    if_match: Annotated[
-        str | None,
-        Header(
-            description='The version the change is based on, as the ETag gave it: "3"',
-            examples=['"3"'],
-        ),
-    ] = None,
-) -> int:
+# Read as a plain header and checked by `version_from_if_match` once the whole request has
+# validated: a dependency that raised here would answer 412 to a request whose path or body
+# is invalid, before validation could name the fields.
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description='The version the change is based on, as the ETag gave it: "3"',
+        examples=['"3"'],
+    ),
+]
+
+
+def version_from_if_match(if_match: str | None) -> int:
     """The issue version a write is based on; writes without one are refused (lost updates)."""
     if if_match is None or not if_match.strip():
         raise PreconditionRequired(
@@ -70,9 +75,6 @@ async def if_match_version(
             "If-Match does not name a version of this issue", code="version_mismatch"
         )
     return int(match.group(1))
-
-
-IfMatchVersion = Annotated[int, Depends(if_match_version)]
 
 
 @dataclass(frozen=True)
@@ -137,10 +139,11 @@ async def new_issue(
             code="unsupported_media_type",
         )
     try:
-        raw = json.loads(await request.body())
-    except ValueError:
+        raw = decode_json(await request.body())
+    except ValueError as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise RequestValidationError(
-            [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]
+            [{"type": "json_invalid", "loc": ("body",), "msg": reason, "ctx": {"error": reason}}]
         ) from None
     yield NewIssue(_validated(raw), [])
 

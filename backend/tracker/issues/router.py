@@ -8,13 +8,16 @@ from fastapi import APIRouter, Query, Response, status
 
 from tracker.auth.dependencies import AdminUser, AppSettings, CurrentUser, StaffUser
 from tracker.db import DbSession
+from tracker.errors import problems
+from tracker.inputs import ID_CURSOR, NUL_FREE, JsonBodyRoute
 from tracker.issues import service
 from tracker.issues.dependencies import (
-    IfMatchVersion,
+    IfMatch,
     IssueForViewer,
     IssueId,
     NewIssueBody,
     etag,
+    version_from_if_match,
 )
 from tracker.issues.markdown import render_markdown_off_loop
 from tracker.issues.schemas import (
@@ -31,10 +34,15 @@ from tracker.issues.schemas import (
     UserRef,
 )
 
-router = APIRouter(tags=["issues"])
+router = APIRouter(tags=["issues"], route_class=JsonBodyRoute)
 
 
-@router.get("/issues", response_model=IssuePage, summary="List and search issues")
+@router.get(
+    "/issues",
+    response_model=IssuePage,
+    summary="List and search issues",
+    responses=problems((400, "The cursor is not one this listing handed out")),
+)
 async def list_issues(
     session: DbSession, user: CurrentUser, query: Annotated[IssueQuery, Query()]
 ) -> IssuePage:
@@ -50,14 +58,13 @@ async def list_issues(
     "file. The issue and its files are created together: if any file is refused (too large, "
     "a type that is not allowed, too many), nothing is created.",
     openapi_extra={"requestBody": CREATE_REQUEST_BODY},
-    responses={
-        409: {"description": "more files than an issue may have"},
-        413: {"description": "a file is larger than the upload limit"},
-        415: {
-            "description": "a file's type is not allowed, or the body is neither JSON nor "
-            "multipart/form-data"
-        },
-    },
+    responses=problems(
+        (400, "A malformed multipart body"),
+        (409, "More files than an issue may have"),
+        (413, "A file is larger than the upload limit"),
+        (415, "A file's type is not allowed, or the body is neither JSON nor multipart"),
+        422,
+    ),
 )
 async def create_issue(
     session: DbSession,
@@ -80,7 +87,7 @@ async def create_issue(
 async def similar_issues(
     session: DbSession,
     user: CurrentUser,
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: Annotated[str, Query(max_length=200, pattern=NUL_FREE)] = "",
     limit: Annotated[int, Query(ge=1, le=10)] = 5,
 ) -> list[SimilarIssue]:
     return await service.similar_issues(session, user, q, limit)
@@ -95,7 +102,12 @@ async def assignees(session: DbSession, user: StaffUser) -> list[UserRef]:
     return await service.assignable_users(session)
 
 
-@router.get("/issues/{issue_id}", response_model=IssueDetail, summary="One issue")
+@router.get(
+    "/issues/{issue_id:int}",
+    response_model=IssueDetail,
+    summary="One issue",
+    responses=problems(404),
+)
 async def get_issue(
     session: DbSession, user: CurrentUser, issue_id: IssueId, response: Response
 ) -> IssueDetail:
@@ -105,28 +117,37 @@ async def get_issue(
 
 
 @router.patch(
-    "/issues/{issue_id}",
+    "/issues/{issue_id:int}",
     response_model=IssueDetail,
     summary="Edit, move through the workflow, assign or tag an issue",
-    responses={409: {"description": "not a valid workflow step"}, 412: {}, 428: {}},
+    responses=problems(
+        (403, "The caller may not change these fields, or this issue any more"),
+        404,
+        (409, "Not a valid workflow step"),
+        412,
+        (422, "A value is invalid, or the assignee is not an active maintainer or admin"),
+        428,
+    ),
 )
 async def update_issue(
     session: DbSession,
     user: CurrentUser,
     issue_id: IssueId,
-    version: IfMatchVersion,
     body: IssueUpdate,
     response: Response,
+    if_match: IfMatch = None,
 ) -> IssueDetail:
+    version = version_from_if_match(if_match)
     issue = await service.update_issue(session, user, issue_id, version, body)
     response.headers["ETag"] = etag(issue.version)
     return issue
 
 
 @router.delete(
-    "/issues/{issue_id}",
+    "/issues/{issue_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete an issue and everything on it",
+    responses=problems(404),
 )
 async def delete_issue(
     session: DbSession, user: AdminUser, issue_id: IssueId, settings: AppSettings
@@ -136,13 +157,16 @@ async def delete_issue(
 
 
 @router.get(
-    "/issues/{issue_id}/events", response_model=EventPage, summary="An issue's activity history"
+    "/issues/{issue_id:int}/events",
+    response_model=EventPage,
+    summary="An issue's activity history",
+    responses=problems((400, "The cursor is not one this listing handed out"), 404),
 )
 async def list_events(
     session: DbSession,
     user: CurrentUser,
     issue: IssueForViewer,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(json_schema_extra=ID_CURSOR)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
 ) -> EventPage:
     return await service.list_events(session, user, issue.id, cursor, limit)
@@ -152,7 +176,9 @@ async def list_events(
 async def list_tags(
     session: DbSession,
     user: CurrentUser,
-    q: Annotated[str | None, Query(max_length=30, description="name prefix")] = None,
+    q: Annotated[
+        str | None, Query(max_length=30, pattern=NUL_FREE, description="name prefix")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
 ) -> list[TagOut]:
     return await service.list_tags(session, user, q, limit)

@@ -4,18 +4,37 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    MISSING,
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
+from tracker.inputs import ID_TEXT, INT4_MAX, NOT_BLANK, NUL_FREE, described, strip_blank
 from tracker.issues.models import Severity, Status
 
 MAX_TAGS = 10
 MAX_DESCRIPTION = 50_000
 TAG_PATTERN = re.compile(r"^[a-z0-9_\- ]{1,30}$")
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)]
+# Stored without the blanks around it; the length is the length sent, blanks included.
+Title = Annotated[
+    str, StringConstraints(max_length=200, pattern=NOT_BLANK), AfterValidator(strip_blank)
+]
+Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION, pattern=NUL_FREE)]
+# As sent: spaces around and between words are tidied, capitals lowered (see normalize_tags).
+TAG_AS_SENT = described(
+    r"^ *[A-Za-z0-9_-]+(?: +[A-Za-z0-9_-]+)* *$",
+    "a tag is 1-30 letters, digits, spaces, '-' or '_'",
+)
+Tag = Annotated[str, StringConstraints(max_length=30, pattern=TAG_AS_SENT)]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS)]
 
 # The most items a list page holds.
 PAGE_MAX = 100
@@ -43,7 +62,7 @@ class IssueCreate(BaseModel):
     title: Title
     description: Description = ""
     severity: Severity = Severity.MEDIUM
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: Tags = Field(default_factory=list)
 
     _tags = field_validator("tags")(normalize_tags)
 
@@ -63,12 +82,12 @@ def _create_request_body() -> dict[str, Any]:
             "severity": properties["severity"],
             "tags": {
                 "type": "array",
-                "items": {"type": "string"},
+                "items": {"type": "string", "pattern": "^[ ,A-Za-z0-9_-]*$"},
                 "description": "Repeat the field, or separate tags with commas",
             },
             "file": {
                 "type": "array",
-                "items": {"type": "string", "format": "binary"},
+                "items": {"type": "string", "format": "binary", "minLength": 1},
                 "description": "One part per file",
             },
         },
@@ -90,24 +109,18 @@ class IssueUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Title | None = None
-    description: Description | None = None
-    severity: Severity | None = None
-    tags: list[str] | None = Field(default=None, max_length=50)
-    assignee_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    status: Status | None = None
+    # Absent means unchanged; these are not nullable, so null is refused naming the field.
+    title: Title | MISSING = MISSING
+    description: Description | MISSING = MISSING
+    severity: Severity | MISSING = MISSING
+    tags: Tags | None = None
+    assignee_id: int | None = Field(default=None, ge=1, le=INT4_MAX)
+    status: Status | MISSING = MISSING
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else normalize_tags(value)
-
-    @field_validator("title", "description", "severity", "status")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
 
 
 class UserRef(BaseModel):
@@ -192,17 +205,21 @@ class EventPage(BaseModel):
 
 
 class MarkdownPreviewIn(BaseModel):
-    text: Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)]
+    text: Description
 
 
 class MarkdownPreviewOut(BaseModel):
     html: str
 
 
-SORTS = ("created", "-created", "updated", "-updated", "severity", "-severity")
+Sort = Literal["created", "-created", "updated", "-updated", "severity", "-severity"]
+SORTS: tuple[str, ...] = get_args(Sort)
 
 
-USER_FILTER = r"^(\d{1,10}|me|none)$"
+USER_FILTER = described(
+    f"^(?:{ID_TEXT}|me|none)$", "must be a user id (1 to 2147483647), me or none"
+)
+REPORTER_FILTER = described(f"^(?:{ID_TEXT}|me)$", "must be a user id (1 to 2147483647) or me")
 
 
 class IssueQuery(BaseModel):
@@ -211,17 +228,23 @@ class IssueQuery(BaseModel):
 
     status: list[Status] = Field(default_factory=list)
     severity: list[Severity] = Field(default_factory=list)
-    tag: list[Annotated[str, StringConstraints(max_length=30)]] = Field(default_factory=list)
-    q: str | None = Field(default=None, max_length=200, description="full-text search")
+    tag: list[Annotated[str, StringConstraints(max_length=30, pattern=NUL_FREE)]] = Field(
+        default_factory=list
+    )
+    q: str | None = Field(
+        default=None, max_length=200, pattern=NUL_FREE, description="full-text search"
+    )
     assignee_id: str | None = Field(
         default=None, pattern=USER_FILTER, description="a user id, `me` or `none`"
     )
     reporter_id: str | None = Field(
-        default=None, pattern=r"^(\d{1,10}|me)$", description="a user id or `me`"
+        default=None, pattern=REPORTER_FILTER, description="a user id or `me`"
     )
-    sort: str | None = Field(
+    sort: Sort | None = Field(default=None, description="default -created, or relevance with `q`")
+    cursor: str | None = Field(
         default=None,
-        description=f"one of {', '.join(SORTS)}; default -created, or relevance with `q`",
+        max_length=200,
+        pattern="^[A-Za-z0-9_-]*$",
+        description="The next_cursor of the previous page, with the same filters and sort",
     )
-    cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=25, ge=1, le=PAGE_MAX)

@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from tracker.errors import ServiceUnavailable
+from tracker.errors import ServiceUnavailable, problems
 from tracker.observability.metrics import REGISTRY
 
 router = APIRouter(tags=["operations"])
@@ -32,8 +32,10 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Readiness)
-@router.get("/api/readyz", response_model=Readiness, operation_id="api_ready")
+@router.get("/readyz", response_model=Readiness, responses=problems(503))
+@router.get(
+    "/api/readyz", response_model=Readiness, operation_id="api_ready", responses=problems(503)
+)
 async def readyz(request: Request) -> Readiness:
     """The database answers and its schema is at the migration head this code expects."""
     expected: str = request.app.state.migration_head

@@ -7,11 +7,13 @@ from fastapi import APIRouter, Path, Query
 from tracker.auth import service as auth_service
 from tracker.auth.dependencies import AdminUser, CurrentUser, StaffUser
 from tracker.db import DbSession
+from tracker.errors import problems
+from tracker.inputs import INT4_MAX, NUL_FREE, JsonBodyRoute
 from tracker.users import service
 from tracker.users.models import Role
 from tracker.users.schemas import StaffMember, UserOut, UserPage, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=JsonBodyRoute)
 
 
 @router.get("/me", response_model=UserOut)
@@ -26,9 +28,11 @@ async def list_users(
     session: DbSession,
     role: Role | None = None,
     is_active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Part of e-mail or name")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, pattern=NUL_FREE, description="Part of e-mail or name")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT4_MAX)] = 0,
 ) -> UserPage:
     """Every account, newest first (ADMIN only)."""
     return await service.list_users(
@@ -42,9 +46,13 @@ async def staff(_staff: StaffUser, session: DbSession) -> list[StaffMember]:
     return await service.list_staff(session)
 
 
-@router.patch("/{user_id}", response_model=UserOut)
+@router.patch(
+    "/{user_id:int}",
+    response_model=UserOut,
+    responses=problems(404, (409, "It would leave no active admin, or demote the caller")),
+)
 async def update_user(
-    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    user_id: Annotated[int, Path(ge=1, le=INT4_MAX)],
     changes: UserUpdate,
     admin: AdminUser,
     session: DbSession,
