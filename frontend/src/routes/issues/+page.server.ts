@@ -9,6 +9,7 @@ const SORTS = ['-created', 'created', '-updated', 'updated', '-severity', 'sever
 
 type Status = (typeof STATUSES)[number];
 type Severity = (typeof SEVERITIES)[number];
+type Sort = (typeof SORTS)[number];
 
 function pick<T extends string>(value: string | null, allowed: readonly T[]): T | undefined {
 	return allowed.find((a) => a === value);
@@ -39,7 +40,7 @@ export const load: PageServerLoad = async (event) => {
 					severity: filters.severity ? [filters.severity as Severity] : undefined,
 					tag: filters.tag ? [filters.tag] : undefined,
 					assignee_id: filters.assignee || undefined,
-					sort: filters.sort || undefined,
+					sort: filters.sort ? (filters.sort as Sort) : undefined,
 					cursor,
 					limit: 25
 				}
