@@ -34,7 +34,7 @@ class SubscribeMessage(_Message):
     type: Literal["subscribe"]
     channel: str = Field(max_length=40)
     # The last event id the client has seen on this channel: the server replays what came after.
-    since: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    since: int | None = Field(default=None, ge=0, le=2**31 - 1)  # event ids are int4
 
 
 class UnsubscribeMessage(_Message):
