@@ -5,17 +5,23 @@ Every answer must be a 4xx problem+json that names what was wrong, never a serve
 
 from __future__ import annotations
 
+import os
+import time
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import IssueFactory, UserFactory
 from tracker.inputs import INT4_MAX, MAX_JSON_DEPTH, JsonBodyRoute, json_depth
 from tracker.users.models import Role, User
+from tracker.worker.sweep import sweep_orphans
 
 Auth = Callable[[User], dict[str, str]]
 
@@ -380,3 +386,21 @@ async def test_an_invalid_request_is_named_before_its_precondition_is_checked(
         headers={**auth(admin), "If-Match": "production"},
     )
     assert_problem(response, 422, "title")
+
+
+# ---- names on disk ---------------------------------------------------------------------------
+
+
+async def test_the_sweep_passes_over_folders_whose_names_are_not_issue_ids(
+    db: AsyncSession, storage_dir: Path
+) -> None:
+    old = time.time() - 30 * 86400
+    for name in ("²", "\u0663", "9999999999", "0", "999999"):
+        stray = storage_dir / "issues" / name / str(uuid.uuid4())
+        stray.parent.mkdir(parents=True)
+        stray.write_bytes(b"left behind")
+        os.utime(stray, (old, old))
+    result = await sweep_orphans(db, storage_dir)
+    assert result == {"files_deleted": 1, "folders_deleted": 1}  # issue 999999's, which is gone
+    left = sorted(p.name for p in (storage_dir / "issues").iterdir())
+    assert left == sorted(["²", "\u0663", "9999999999", "0"])

@@ -10,12 +10,14 @@ writing, so its file is never that old).
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.attachments import service as attachments
+from tracker.inputs import ID_PATTERN
 from tracker.issues import service as issues
 from tracker.observability.logging import get_logger
 
@@ -40,6 +42,9 @@ def _older_than(entry: Path, cutoff: float) -> bool:
         return False
 
 
+_ISSUE_FOLDER = re.compile(ID_PATTERN)
+
+
 def _sweep_temp(storage_dir: Path, cutoff: float) -> int:
     folder = storage_dir / "tmp"
     if not folder.is_dir():
@@ -57,7 +62,11 @@ async def _sweep_issues(session: AsyncSession, storage_dir: Path, cutoff: float)
     root = storage_dir / "issues"
     if not root.is_dir():
         return 0, 0
-    folders = {int(p.name): p for p in root.iterdir() if p.name.isdigit() and p.is_dir()}
+    # Only names that can be an issue id: '²' passes isdigit() and fails int(), and digits
+    # past int4 would fail the query.
+    folders = {
+        int(p.name): p for p in root.iterdir() if _ISSUE_FOLDER.fullmatch(p.name) and p.is_dir()
+    }
     if not folders:
         return 0, 0
     ids = list(folders)
