@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import IssueFactory, UserFactory
+from tracker.auth.access_cache import AccessCache
 from tracker.inputs import INT4_MAX, MAX_JSON_DEPTH, JsonBodyRoute, json_depth
 from tracker.users.models import Role, User
 from tracker.worker.sweep import sweep_orphans
@@ -404,3 +405,10 @@ async def test_the_sweep_passes_over_folders_whose_names_are_not_issue_ids(
     assert result == {"files_deleted": 1, "folders_deleted": 1}  # issue 999999's, which is gone
     left = sorted(p.name for p in (storage_dir / "issues").iterdir())
     assert left == sorted(["²", "\u0663", "9999999999", "0"])
+
+
+def test_an_access_announcement_of_odd_digits_forgets_everyone_instead_of_failing() -> None:
+    cache = AccessCache()
+    generation = cache.generation
+    cache.heard("²")  # isdigit() says yes; int() refuses it
+    assert cache.generation == generation + 1

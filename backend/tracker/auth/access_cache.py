@@ -87,7 +87,7 @@ class AccessCache:
 
     def heard(self, payload: str) -> None:
         """One ACCESS_CHANNEL notification: a user's id, or `*` for everyone."""
-        if payload.isdigit():
+        if payload.isascii() and payload.isdigit():
             self.forget_user(int(payload))
         else:
             self.forget_all()
