@@ -412,3 +412,16 @@ def test_an_access_announcement_of_odd_digits_forgets_everyone_instead_of_failin
     generation = cache.generation
     cache.heard("²")  # isdigit() says yes; int() refuses it
     assert cache.generation == generation + 1
+
+
+@pytest.mark.parametrize("path", ["/api/oauth/token", "/api/oauth/revoke"])
+async def test_a_form_endpoint_sent_a_broken_form_answers_a_documented_400(
+    app: FastAPI, raw_client: httpx.AsyncClient, path: str
+) -> None:
+    response = await raw_client.post(
+        path, content=b"zz", headers={"content-type": "multipart/form-data"}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    declared = app.openapi()["paths"][path]["post"]["responses"]["400"]["content"]
+    assert "application/problem+json" in declared

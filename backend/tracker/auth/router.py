@@ -17,7 +17,7 @@ from tracker.auth.schemas import (
     TokenResponse,
 )
 from tracker.db import DbSession
-from tracker.errors import problems
+from tracker.errors import PROBLEM_JSON, PROBLEM_REF, problems
 from tracker.inputs import NUL_FREE, JsonBodyRoute
 from tracker.users.schemas import UserOut
 
@@ -78,7 +78,12 @@ async def authorize(
 @router.post(
     "/oauth/token",
     response_model=TokenResponse,
-    responses={400: {"model": OAuthErrorBody}, 401: {"model": OAuthErrorBody}},
+    responses={
+        # RFC 6749 §5.2 errors; a body that is not a form at all is refused before the
+        # endpoint reads it, as problem+json.
+        400: {"model": OAuthErrorBody, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}},
+        401: {"model": OAuthErrorBody},
+    },
 )
 async def token(
     session: DbSession,
@@ -113,7 +118,12 @@ async def token(
     return tokens
 
 
-@router.post("/oauth/revoke", status_code=status.HTTP_200_OK, response_class=Response)
+@router.post(
+    "/oauth/revoke",
+    status_code=status.HTTP_200_OK,
+    response_class=Response,
+    responses=problems((400, "The body is not a form")),
+)
 async def revoke(
     session: DbSession,
     settings: AppSettings,
