@@ -163,7 +163,8 @@ def test_without_javascript_the_whole_history_is_a_link_away(
         page = context.new_page()
         page.goto(f"/issues/{issue_id}")
         assert len(notes(page)) < COMMENTS
-        page.get_by_test_id("history-more").get_by_role("link", name="Show all").click()
+        with page.expect_navigation():
+            page.get_by_test_id("history-more").get_by_role("link", name="Show all").click()
         assert notes(page) == [f"Note {n}" for n in range(1, COMMENTS + 1)]
         expect(page.get_by_test_id("history-more")).to_have_count(0)
     finally:
