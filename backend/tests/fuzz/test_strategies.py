@@ -221,7 +221,7 @@ def assert_answered(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-@hypothesis.settings(SETTINGS, max_examples=60)
+@hypothesis.settings(SETTINGS, max_examples=40)
 @given(body=deep_json(), index=st.integers(0, 99))
 async def test_json_a_thousand_deep_is_refused_by_every_json_operation(
     app: FastAPI, send: Sender, body: bytes, index: int
@@ -246,7 +246,7 @@ async def test_json_a_thousand_deep_is_refused_by_every_json_operation(
     assert f"deeper than {MAX_JSON_DEPTH}" in problem["detail"]
 
 
-@hypothesis.settings(SETTINGS, max_examples=250)
+@hypothesis.settings(SETTINGS, max_examples=200)
 @given(target=st.sampled_from(TARGETS), text=odd_text())
 async def test_odd_unicode_in_any_string_is_refused_by_name_or_kept_as_sent(
     send: Sender, target: Target, text: str
