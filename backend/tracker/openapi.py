@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from tracker.auth.dependencies import ACCESS_COOKIE, POLICY_ATTR, SAFE_METHODS
+from tracker.auth.dependencies import ACCESS_COOKIE, SAFE_METHODS, policies_of
 from tracker.errors import Problem, problem_response
 
 SECURITY_SCHEMES = {
@@ -44,25 +43,13 @@ def install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _policies(dependant: Dependant) -> set[str]:
-    found: set[str] = set()
-    stack = [dependant]
-    while stack:
-        current = stack.pop()
-        name = getattr(current.call, POLICY_ATTR, None)
-        if name:
-            found.add(name)
-        stack.extend(current.dependencies)
-    return found
-
-
 def route_policies(app: FastAPI) -> dict[tuple[str, str], set[str]]:
     """(method, path) → the access policies its dependencies declare."""
     found: dict[tuple[str, str], set[str]] = {}
     for ctx in iter_route_contexts(app.routes):
         if isinstance(ctx.original_route, APIRoute) and ctx.path_format:
             for method in ctx.methods or ():
-                found[(method.lower(), ctx.path_format)] = _policies(ctx.dependant)
+                found[(method.lower(), ctx.path_format)] = policies_of(ctx.dependant)
     return found
 
 

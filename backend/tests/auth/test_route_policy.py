@@ -10,12 +10,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 
 from tests.conftest import UserFactory
 from tests.sessions import access_token
-from tracker.auth.dependencies import POLICY_ATTR, CurrentUser
+from tracker.auth.dependencies import CurrentUser, policies_of
 from tracker.config import Settings
 from tracker.users.models import Role, User
 
@@ -34,18 +33,6 @@ OPERATIONAL = {
 }
 
 
-def _policies(dependant: Dependant) -> set[str]:
-    found: set[str] = set()
-    stack = [dependant]
-    while stack:
-        current = stack.pop()
-        name = getattr(current.call, POLICY_ATTR, None)
-        if name:
-            found.add(name)
-        stack.extend(current.dependencies)
-    return found
-
-
 def _routes(app: FastAPI) -> Iterator[tuple[str, str, set[str] | None]]:
     """(method, path, policies) for every route; policies is None for non-API routes."""
     for ctx in iter_route_contexts(app.routes):
@@ -54,7 +41,7 @@ def _routes(app: FastAPI) -> Iterator[tuple[str, str, set[str] | None]]:
         if isinstance(route, APIRoute | APIWebSocketRoute):
             methods = sorted(ctx.methods or []) if isinstance(route, APIRoute) else ["WS"]
             for method in methods:
-                yield method, path, _policies(ctx.dependant)
+                yield method, path, policies_of(ctx.dependant)
         else:
             for method in sorted(getattr(ctx, "methods", None) or ["*"]):
                 yield method, path, None

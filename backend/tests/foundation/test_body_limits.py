@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from tests.realtime.conftest import run_in_thread
+from tests.realtime.conftest import serving
 from tracker.app import create_app
 from tracker.config import Settings
 
@@ -18,13 +18,8 @@ MB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def api_url(settings: Settings) -> Iterator[str]:
-    app = create_app(settings)
-    server, thread, port = run_in_thread(app)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with serving(create_app(settings)) as server:
+        yield server.http_url
 
 
 async def _chunks(total: int, chunk: int = 64 * 1024) -> AsyncIterator[bytes]:

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,10 @@ from tracker.users.models import User
 class LiveServer:
     app: FastAPI
     url: str  # ws://127.0.0.1:<port>/api/ws
+
+    @property
+    def http_url(self) -> str:
+        return self.url.replace("ws://", "http://", 1).removesuffix("/api/ws")
 
     @property
     def hub(self) -> Hub:
@@ -60,6 +65,13 @@ def live(settings: Settings) -> Iterator[LiveServer]:
     hub.timing.access_refresh = 0.3
     hub.timing.presence_heartbeat = 1.0
     hub.queue_size = 64
+    with serving(app) as server:
+        yield server
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[LiveServer]:
+    """`app` behind a real uvicorn server in a thread, for as long as the block runs."""
     server, thread, port = run_in_thread(app)
     try:
         yield LiveServer(app, f"ws://127.0.0.1:{port}/api/ws")

@@ -15,7 +15,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.auth.flows import bearer, refresh, sign_in
-from tests.realtime.conftest import Client, LiveServer, run_in_thread
+from tests.realtime.conftest import Client, LiveServer, serving
 from tests.sessions import access_token
 from tracker.app import create_app
 from tracker.config import Settings
@@ -28,12 +28,8 @@ def unpolled(settings: Settings) -> Iterator[LiveServer]:
     app = create_app(settings)
     hub: Hub = app.state.realtime
     hub.timing.access_refresh = 60.0
-    server, thread, port = run_in_thread(app)
-    try:
-        yield LiveServer(app, f"ws://127.0.0.1:{port}/api/ws")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with serving(app) as server:
+        yield server
 
 
 async def _signed_in_socket(open_socket: Any, url: str, token: str) -> Client:

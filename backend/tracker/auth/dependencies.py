@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tracker.auth import service
@@ -33,6 +34,19 @@ def policy(name: str) -> Callable[[F], F]:
         return fn
 
     return mark
+
+
+def policies_of(dependant: Dependant) -> set[str]:
+    """The access policies a route's dependency tree declares."""
+    found: set[str] = set()
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        name = getattr(current.call, POLICY_ATTR, None)
+        if name:
+            found.add(name)
+        stack.extend(current.dependencies)
+    return found
 
 
 ACCESS_COOKIE = "tracker_access"
