@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=30, ge=1)
     login_max_failures_per_account: int = Field(default=20, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    # Sign-ups from one address in `signup_window_seconds`, taken or refused, before it waits.
+    signup_max_per_address: int = Field(default=10, ge=1)
+    signup_window_seconds: int = Field(default=3600, ge=1)
 
     # Every request body is capped while it is read: JSON (and anything but an upload) here,
     # multipart uploads at max_upload_bytes times max_attachments_per_issue.

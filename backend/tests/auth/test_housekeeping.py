@@ -40,6 +40,7 @@ async def test_purge_removes_only_what_has_expired(
         "oidc_login_states": 0,
         "refresh_tokens": 1,
         "login_attempts": 0,
+        "signup_attempts": 0,
     }
     assert await db.scalar(select(func.count()).select_from(RefreshToken)) == 0
     assert await db.scalar(select(func.count()).select_from(AuthorizationCode)) == 2

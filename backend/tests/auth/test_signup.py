@@ -2,10 +2,15 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.auth.flows import sign_in
 from tests.conftest import UserFactory
+from tracker.auth.models import SignupAttempt
 from tracker.config import Settings
+from tracker.users.models import User
 
 STRONG = "a sturdy passphrase 42"
 
@@ -77,3 +82,39 @@ async def test_name_defaults_to_the_email_local_part(client: httpx.AsyncClient) 
     )
     assert resp.status_code == 201
     assert resp.json()["full_name"] == "noname"
+
+
+def _client_from(app: FastAPI, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_sign_ups_from_one_address_are_throttled_taken_or_refused(
+    app: FastAPI, settings: Settings, make_user: UserFactory, db: AsyncSession
+) -> None:
+    await make_user(email="taken@example.com")
+    async with _client_from(app, "203.0.113.9") as prober:
+        # Asking whether addresses are registered spends the same allowance as creating accounts.
+        for n in range(settings.signup_max_per_address):
+            email = "taken@example.com" if n % 2 else f"new{n}@example.com"
+            resp = await prober.post("/api/auth/signup", json={"email": email, "password": STRONG})
+            assert resp.status_code == (409 if n % 2 else 201), resp.text
+        blocked = await prober.post(
+            "/api/auth/signup", json={"email": "one-more@example.com", "password": STRONG}
+        )
+    assert blocked.status_code == 429
+    assert blocked.json()["code"] == "signup_throttled"
+    assert blocked.headers["content-type"] == "application/problem+json"
+    assert 0 < int(blocked.headers["retry-after"]) <= settings.signup_window_seconds
+    assert "Try again in" in blocked.json()["detail"]
+    # The refused attempt created nothing and was not counted against the window.
+    assert await db.scalar(select(func.count()).select_from(SignupAttempt)) == (
+        settings.signup_max_per_address
+    )
+    assert not await db.scalar(select(User).where(User.email == "one-more@example.com"))
+
+    async with _client_from(app, "198.51.100.30") as neighbour:
+        resp = await neighbour.post(
+            "/api/auth/signup", json={"email": "one-more@example.com", "password": STRONG}
+        )
+    assert resp.status_code == 201

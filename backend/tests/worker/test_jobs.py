@@ -19,7 +19,13 @@ from typer.testing import CliRunner
 
 from tests.conftest import IssueFactory, UserFactory
 from tracker.attachments.models import Attachment
-from tracker.auth.models import AuthorizationCode, LoginAttempt, OidcLoginState, RefreshToken
+from tracker.auth.models import (
+    AuthorizationCode,
+    LoginAttempt,
+    OidcLoginState,
+    RefreshToken,
+    SignupAttempt,
+)
 from tracker.cli import app as cli
 from tracker.config import Settings, get_settings
 from tracker.users.models import Role
@@ -137,6 +143,7 @@ async def test_cleanup_deletes_only_expired_sign_in_data(
         )
 
     window = timedelta(seconds=settings.login_window_seconds)
+    signup_window = timedelta(seconds=settings.signup_window_seconds)
     db.add_all(
         [
             code(1, now - timedelta(seconds=1)),
@@ -148,6 +155,8 @@ async def test_cleanup_deletes_only_expired_sign_in_data(
             state(2, now + timedelta(minutes=5)),
             LoginAttempt(email="a@example.com", ip="1.2.3.4", created_at=now - 2 * window),
             LoginAttempt(email="a@example.com", ip="1.2.3.4", created_at=now),
+            SignupAttempt(ip="1.2.3.4", created_at=now - 2 * signup_window),
+            SignupAttempt(ip="1.2.3.4", created_at=now - window),  # inside the sign-up window
         ]
     )
     await db.commit()
@@ -160,8 +169,9 @@ async def test_cleanup_deletes_only_expired_sign_in_data(
         "oidc_login_states": 1,
         "refresh_tokens": 1,
         "login_attempts": 1,
+        "signup_attempts": 1,
     }
-    for model in (AuthorizationCode, OidcLoginState, LoginAttempt):
+    for model in (AuthorizationCode, OidcLoginState, LoginAttempt, SignupAttempt):
         assert await db.scalar(select(func.count()).select_from(model)) == 1
     assert await db.scalar(select(func.count()).select_from(RefreshToken)) == 2
 

@@ -55,6 +55,17 @@ class LoginAttempt(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class SignupAttempt(Base):
+    """Sign-ups that reached the account check, counted per address for throttling."""
+
+    __tablename__ = "signup_attempts"
+    __table_args__ = (Index("ix_signup_attempts_ip_created_at", "ip", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class ExternalIdentity(Base):
     """A user's account at an external OpenID Connect provider (issuer + subject)."""
 

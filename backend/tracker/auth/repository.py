@@ -13,6 +13,7 @@ from tracker.auth.models import (
     LoginAttempt,
     OidcLoginState,
     RefreshToken,
+    SignupAttempt,
 )
 from tracker.db import Record, Sql, fetchrow
 from tracker.users.models import User
@@ -195,11 +196,36 @@ async def take_oidc_state(session: AsyncSession, state_hash: str) -> OidcLoginSt
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def seconds_until_signup_allowed(
+    session: AsyncSession, *, ip: str, max_signups: int, window_seconds: int
+) -> int | None:
+    """Seconds until fewer than `max_signups` sign-ups from this address remain in the window."""
+    window = text("make_interval(secs => :window)").bindparams(window=window_seconds)
+    stmt = (
+        select(func.ceil(func.extract("epoch", SignupAttempt.created_at + window - func.now())))
+        .where(SignupAttempt.created_at > func.now() - window, SignupAttempt.ip == ip)
+        .order_by(SignupAttempt.created_at.desc())
+        .offset(max_signups - 1)
+        .limit(1)
+    )
+    seconds = (await session.execute(stmt)).scalar_one_or_none()
+    return None if seconds is None else max(1, int(seconds))
+
+
+def add_signup_attempt(session: AsyncSession, *, ip: str) -> None:
+    session.add(SignupAttempt(ip=ip))
+
+
 # --- housekeeping ----------------------------------------------------------------------------
 
 
 async def purge_expired(
-    session: AsyncSession, *, now: datetime, refresh_before: datetime, attempts_before: datetime
+    session: AsyncSession,
+    *,
+    now: datetime,
+    refresh_before: datetime,
+    attempts_before: datetime,
+    signups_before: datetime,
 ) -> dict[str, int]:
     """Rows removed per table."""
     statements = {
@@ -207,6 +233,7 @@ async def purge_expired(
         "oidc_login_states": delete(OidcLoginState).where(OidcLoginState.expires_at < now),
         "refresh_tokens": delete(RefreshToken).where(RefreshToken.expires_at < refresh_before),
         "login_attempts": delete(LoginAttempt).where(LoginAttempt.created_at < attempts_before),
+        "signup_attempts": delete(SignupAttempt).where(SignupAttempt.created_at < signups_before),
     }
     removed: dict[str, int] = {}
     for table, stmt in statements.items():

@@ -37,10 +37,22 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
         429,
     ),
 )
-async def signup(body: SignupRequest, session: DbSession) -> UserOut:
+async def signup(
+    body: SignupRequest,
+    session: DbSession,
+    sessions: SessionFactory,
+    settings: AppSettings,
+    ip: ClientIp,
+) -> UserOut:
     """Create an account. It is always a REPORTER, whatever else the request carries."""
     user = await service.signup(
-        session, email=str(body.email), password=body.password, full_name=body.full_name
+        session,
+        sessions,
+        settings,
+        email=str(body.email),
+        password=body.password,
+        full_name=body.full_name,
+        ip=ip,
     )
     return UserOut.model_validate(user)
 

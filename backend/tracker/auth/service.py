@@ -51,7 +51,35 @@ def now() -> datetime:
 # --- sign-up and providers -------------------------------------------------------------------
 
 
-async def signup(session: AsyncSession, *, email: str, password: str, full_name: str) -> User:
+async def signup(
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    ip: str,
+) -> User:
+    """Create a REPORTER. Each address may try `signup_max_per_address` times a window, taken
+    or refused: the 409 for a registered address (docs/security.md) can be asked that often."""
+    wait = await repository.seconds_until_signup_allowed(
+        session,
+        ip=ip,
+        max_signups=settings.signup_max_per_address,
+        window_seconds=settings.signup_window_seconds,
+    )
+    if wait is not None:
+        minutes = (wait + 59) // 60
+        raise TooManyRequests(
+            f"Too many sign-ups from this address. Try again in {minutes} minute"
+            f"{'s' if minutes != 1 else ''}.",
+            retry_after=wait,
+            code="signup_throttled",
+        )
+    # Its own transaction, like a failed sign-in: a refused sign-up rolls the request's back.
+    async with sessions.begin() as own:
+        repository.add_signup_attempt(own, ip=ip)
     return await users.create_user(
         session, email=email, password=password, full_name=full_name, role=Role.REPORTER
     )
@@ -443,12 +471,14 @@ REFRESH_TOKEN_KEEP = timedelta(days=1)
 
 
 async def purge_expired(session: AsyncSession, settings: Settings) -> dict[str, int]:
-    """Delete expired codes, OIDC states, refresh tokens (a day after expiry) and login failures
-    older than the throttling window; the worker's clean-up job. Rows removed per table."""
+    """Delete expired codes, OIDC states, refresh tokens (a day after expiry) and sign-in
+    failures and sign-ups older than their throttling windows; the worker's clean-up job.
+    Rows removed per table."""
     current = now()
     return await repository.purge_expired(
         session,
         now=current,
         refresh_before=current - REFRESH_TOKEN_KEEP,
         attempts_before=current - timedelta(seconds=settings.login_window_seconds),
+        signups_before=current - timedelta(seconds=settings.signup_window_seconds),
     )
