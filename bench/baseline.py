@@ -48,7 +48,6 @@ from tracker.activity.repository import _RECORD as RECORD_EVENT
 from tracker.auth.access_cache import ACCESS_CHANNEL, AccessCache
 from tracker.auth.repository import _ACCESS_CHECK_SQL as ACCESS_CHECK
 from tracker.db import Sql
-from tracker.issues.markdown import render_markdown
 from tracker.issues.models import Tag
 from tracker.issues.repository import _ADD_TAGS as ADD_TAGS
 from tracker.issues.repository import _CUSTOM_PLANS as CUSTOM_PLANS
@@ -63,6 +62,7 @@ from tracker.issues.repository import SEARCH_WORDS_MAX as WORDS_MAX
 from tracker.issues.repository import _list_statement, _update_statement, plain_words
 from tracker.issues.repository import _search_statement as search_statement
 from tracker.issues.snippets import snippet_html, word_pattern
+from tracker.markdown import render_markdown
 
 STATUSES = ("OPEN", "TRIAGED", "IN_PROGRESS", "DONE")
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")

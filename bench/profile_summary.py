@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, re.Pattern[str]]] = [
     ("pydantic", re.compile(r"pydantic")),
     ("JWT + hmac", re.compile(r"jwt/|hmac\.py|hashlib")),
     ("json", re.compile(r"json/")),
-    ("Markdown (markdown-it, nh3)", re.compile(r"markdown_it/|nh3|issues/markdown")),
+    ("Markdown (markdown-it, nh3)", re.compile(r"markdown_it/|nh3|tracker/markdown")),
     ("thread pool (sync dependencies)", re.compile(r"anyio/|threading\.py|queue\.py|to_thread")),
     (
         "FastAPI (routing, dependency injection)",

@@ -106,7 +106,7 @@ N_COMMENT_BODIES = 300
 def _render() -> tuple[object, bool]:
     """The project's Markdown renderer, or a plain escape when it is not there yet."""
     try:
-        from tracker.issues.markdown import render_markdown
+        from tracker.markdown import render_markdown
     except ImportError:
         return (lambda text: "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n"))), False
     return render_markdown, True

@@ -37,7 +37,8 @@ from tracker.config import Environment, Settings
 from tracker.db import make_engine, make_sessionmaker
 from tracker.issues.models import Issue, Severity
 from tracker.localdb import EmbeddedPostgres, ensure_database, free_port
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 TRACKER = str(Path(sys.executable).parent / "tracker")
 RECEIVER_PROCESSES = 2

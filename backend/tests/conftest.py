@@ -29,7 +29,8 @@ from tracker.auth.access_cache import forget_all_everywhere
 from tracker.config import Environment, Settings
 from tracker.issues.models import Issue, Severity, Status
 from tracker.models import Base
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 from tracker.users.service import create_user
 
 PASSWORD = "correct horse battery"

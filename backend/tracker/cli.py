@@ -151,7 +151,7 @@ def db_current() -> None:
 
 async def _create_user(url: str, email: str, password: str, full_name: str, role: str) -> int:
     from tracker.db import make_engine, make_sessionmaker
-    from tracker.users.models import Role
+    from tracker.roles import Role
     from tracker.users.service import create_user
 
     engine = make_engine(url, pool_size=1, max_overflow=1)
@@ -249,8 +249,8 @@ def jobs_run(name: Annotated[str, typer.Argument(help="A name from `tracker jobs
 async def _ensure_first_admin(url: str, settings: Settings) -> str | None:
     """Make the first ADMIN when none exists. Returns a message to print once, or None."""
     from tracker.db import make_engine, make_sessionmaker
+    from tracker.roles import Role
     from tracker.users import service
-    from tracker.users.models import Role
 
     engine = make_engine(url, pool_size=1, max_overflow=1)
     try:

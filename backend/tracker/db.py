@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, cast
 
 import asyncpg
 from asyncpg import Record as Record
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, Enum, MetaData, func
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -230,3 +231,16 @@ async def fetchrow(
         return cast(Record | None, await conn.fetchrow(sql.text, *args))
     except asyncpg.PostgresError as exc:
         raise _translated(exc, sql, args) from exc
+
+
+def str_enum(enum: type[StrEnum], name: str) -> Enum:
+    """A VARCHAR column with a CHECK constraint holding the enum's values."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum),
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )

@@ -17,7 +17,7 @@ from tests.attachments.conftest import (
 from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
 from tracker.issues.models import Issue
-from tracker.users.models import Role
+from tracker.roles import Role
 
 BOUNDARY = "tracker-test-boundary"
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 200

@@ -16,7 +16,7 @@ from tracker.attachments import repository, service, storage
 from tracker.attachments.models import Attachment
 from tracker.attachments.multipart import ReceivedFile
 from tracker.issues.models import Issue
-from tracker.users.models import Role
+from tracker.roles import Role
 
 
 def received(settings, name: str, data: bytes) -> ReceivedFile:

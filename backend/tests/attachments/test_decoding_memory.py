@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 from tests.processes import api_processes
 from tests.sessions import access_token
 from tracker.config import Settings
-from tracker.users.models import Role
+from tracker.roles import Role
 
 MB = 1024 * 1024
 BUDGET = 600 * MB

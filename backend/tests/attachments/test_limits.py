@@ -10,7 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from tracker.config import Settings
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.attachments.conftest import PDF, files_on_disk, jpeg_with_exif, png_bytes
 from tracker.activity.models import IssueEvent
-from tracker.users.models import Role
+from tracker.roles import Role
 
 
 async def test_png_is_stored_by_issue_with_a_thumbnail_and_downloads_byte_for_byte(

@@ -17,7 +17,8 @@ from tests.conftest import UserFactory
 from tests.sessions import access_token, session_id_for
 from tracker.auth.tokens import issue_access_token
 from tracker.config import Settings
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 
 def _b64(data: dict[str, object]) -> str:

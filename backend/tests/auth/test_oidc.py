@@ -19,7 +19,7 @@ from tests.conftest import UserFactory
 from tracker.auth import oidc_client, pkce
 from tracker.auth.models import ExternalIdentity
 from tracker.config import Settings
-from tracker.users.models import Role
+from tracker.roles import Role
 
 with warnings.catch_warnings():
     # The provider's own dependencies announce their future deprecations on import.

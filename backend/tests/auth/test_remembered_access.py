@@ -20,7 +20,8 @@ from tests.conftest import UserFactory
 from tests.sessions import session_id_for
 from tracker.auth.access_cache import ACCESS_CHANNEL
 from tracker.config import Settings
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

@@ -16,7 +16,8 @@ from tests.conftest import UserFactory
 from tests.sessions import access_token
 from tracker.auth.dependencies import CurrentUser, policies_of
 from tracker.config import Settings
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 # Operational routes: no user context by design (probes, scrapers, the API's own docs).
 OPERATIONAL = {

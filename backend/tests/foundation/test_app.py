@@ -13,7 +13,8 @@ from tests.conftest import UserFactory
 from tracker.app import create_app
 from tracker.auth.tokens import decode_access_token, issue_access_token
 from tracker.config import Environment, Settings
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 AuthHeaders = Callable[[User], dict[str, str]]
 

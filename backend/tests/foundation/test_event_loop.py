@@ -21,7 +21,7 @@ from tests.conftest import PASSWORD, UserFactory
 from tracker.auth import pkce
 from tracker.auth.passwords import verify_password
 from tracker.config import Settings
-from tracker.issues.markdown import render_markdown
+from tracker.markdown import render_markdown
 
 BURST = 8
 

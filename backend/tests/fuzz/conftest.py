@@ -21,7 +21,8 @@ from tests.sessions import open_session
 from tracker.app import create_app
 from tracker.auth.passwords import hash_password
 from tracker.config import Settings
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 ROLES: list[Role | None] = [Role.ADMIN, Role.MAINTAINER, Role.REPORTER, None]
 

@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import IssueFactory, UserFactory
 from tracker.auth.access_cache import AccessCache
 from tracker.inputs import INT4_MAX, MAX_JSON_DEPTH, JsonBodyRoute, json_depth
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 from tracker.worker.sweep import sweep_orphans
 
 Auth = Callable[[User], dict[str, str]]

@@ -12,7 +12,8 @@ from fastapi import FastAPI
 
 from tests.conftest import IssueFactory, UserFactory
 from tracker.inputs import INT4_MAX
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 METHODS = ("get", "put", "post", "delete", "patch", "options", "trace")

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from tests.fuzz.conftest import ROLES, World
 from tracker.app import create_app
 from tracker.config import Environment, Settings
-from tracker.users.models import Role
+from tracker.roles import Role
 
 MAX_EXAMPLES = 10
 COVERAGE_ROLES = [Role.ADMIN, Role.REPORTER, None]

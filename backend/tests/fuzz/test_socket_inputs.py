@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import UserFactory
 from tests.realtime.conftest import live, open_socket  # noqa: F401 (fixtures)
-from tracker.users.models import Role
+from tracker.roles import Role
 
 DEEP = "[" * 1500 + "]" * 1500
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.fuzz.conftest import World
 from tracker.inputs import MAX_JSON_DEPTH, strip_blank
-from tracker.users.models import Role
+from tracker.roles import Role
 
 SETTINGS = hypothesis.settings(
     deadline=None,

@@ -14,7 +14,8 @@ from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
 from tracker.config import Settings
 from tracker.issues.models import Issue
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

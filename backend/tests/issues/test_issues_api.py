@@ -12,7 +12,8 @@ from tests.conftest import IssueFactory, UserFactory
 from tracker.activity.models import IssueEvent
 from tracker.config import Settings
 from tracker.issues.models import Issue
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

@@ -14,7 +14,8 @@ from tests.conftest import IssueFactory, UserFactory
 from tracker.activity.models import IssueEvent
 from tracker.issues.models import Issue, Status
 from tracker.issues.workflow import TRANSITIONS, allowed_transitions
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

@@ -8,7 +8,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.sessions import access_token
-from tracker.users.models import Role
+from tracker.roles import Role
 
 ORIGIN = "http://127.0.0.1:3000"  # the test settings' web origin
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tracker.activity.service import notify_stats_changed, record_event
 from tracker.issues.models import Status
-from tracker.users.models import Role
+from tracker.roles import Role
 
 CHANGE = {"changes": {"status": ["OPEN", "TRIAGED"]}}
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import IssueFactory, UserFactory
 from tracker.activity.service import EVENT_ORDER_LOCK, NOTIFY_CHANNEL, record_event
-from tracker.users.models import Role
+from tracker.roles import Role
 
 
 async def test_an_event_recorded_first_but_committed_last_gets_the_larger_id(

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.processes import api_processes
 from tracker.config import REPO_ROOT, Settings
-from tracker.users.models import Role
+from tracker.roles import Role
 
 
 def _documented_code(why: str) -> int:

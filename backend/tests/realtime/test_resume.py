@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tracker.users.models import Role
+from tracker.roles import Role
 
 
 async def test_resume_replays_exactly_the_missed_events_in_order(

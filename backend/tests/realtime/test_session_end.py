@@ -20,7 +20,7 @@ from tests.sessions import access_token
 from tracker.app import create_app
 from tracker.config import Settings
 from tracker.realtime.hub import Hub
-from tracker.users.models import Role
+from tracker.roles import Role
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
-from tracker.users.models import Role
+from tracker.roles import Role
 
 BIG = base64.b64encode(os.urandom(45_000)).decode()  # incompressible
 

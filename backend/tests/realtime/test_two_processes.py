@@ -10,7 +10,7 @@ import pytest
 
 from tests.processes import api_processes
 from tracker.config import Settings
-from tracker.users.models import Role
+from tracker.roles import Role
 
 
 @pytest.fixture(scope="module")

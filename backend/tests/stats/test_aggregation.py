@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.conftest import IssueFactory, UserFactory
 from tracker.issues.models import Severity, Status
 from tracker.localdb import to_libpq
+from tracker.roles import Role
 from tracker.stats.service import aggregate_daily_stats, utc_today
-from tracker.users.models import Role
 
 SEED = [
     (Status.OPEN, Severity.LOW),

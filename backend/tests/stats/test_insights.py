@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.conftest import IssueFactory, UserFactory
 from tracker.activity.models import IssueEvent
 from tracker.issues.models import Severity, Status
+from tracker.roles import Role
 from tracker.stats.service import aggregate_daily_stats
-from tracker.users.models import Role, User
+from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 HOUR = 3600.0

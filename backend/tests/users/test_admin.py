@@ -9,7 +9,8 @@ import httpx
 from tests.auth.flows import bearer, refresh, sign_in
 from tests.conftest import UserFactory
 from tracker.config import Settings
-from tracker.users.models import Role, User
+from tracker.roles import Role
+from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

@@ -28,7 +28,7 @@ from tracker.auth.models import (
 )
 from tracker.cli import app as cli
 from tracker.config import Settings, get_settings
-from tracker.users.models import Role
+from tracker.roles import Role
 from tracker.worker import runner
 from tracker.worker.jobs import JOBS
 from tracker.worker.metrics import REGISTRY

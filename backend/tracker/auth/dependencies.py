@@ -20,7 +20,8 @@ from tracker.auth.tokens import decode_access_token
 from tracker.config import Settings
 from tracker.db import DbSession
 from tracker.errors import Forbidden, Unauthorized
-from tracker.users.models import Role, User
+from tracker.roles import STAFF_ROLES, Role
+from tracker.users.models import User
 
 # Every route declares who may call it by depending on a dependency marked with a policy
 # (tests/auth/test_route_policy.py walks the app and fails for any route without one).
@@ -138,7 +139,7 @@ def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, User]]:
 
 OptionalUser = Annotated[User | None, Depends(public)]
 CurrentUser = Annotated[User, Depends(current_user)]
-StaffUser = Annotated[User, Depends(require_role(Role.ADMIN, Role.MAINTAINER))]
+StaffUser = Annotated[User, Depends(require_role(*STAFF_ROLES))]
 AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
 
 
@@ -165,7 +166,3 @@ async def client_ip(request: Request) -> str:
 
 
 ClientIp = Annotated[str, Depends(client_ip)]
-
-
-def is_staff(user: User) -> bool:
-    return user.role in (Role.ADMIN, Role.MAINTAINER)

@@ -25,8 +25,9 @@ from tracker.auth.service import (
 from tracker.config import Settings
 from tracker.errors import NotFound, ServiceUnavailable
 from tracker.observability.logging import get_logger
+from tracker.roles import Role
 from tracker.users import service as users
-from tracker.users.models import Role, User
+from tracker.users.models import User
 
 log = get_logger("tracker.auth.oidc")
 

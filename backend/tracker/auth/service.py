@@ -25,8 +25,9 @@ from tracker.auth.schemas import AuthorizeRequest, AuthorizeResponse, Provider, 
 from tracker.auth.tokens import AccessClaims, decode_access_token, issue_access_token
 from tracker.config import Settings
 from tracker.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
+from tracker.roles import Role
 from tracker.users import service as users
-from tracker.users.models import Role, User
+from tracker.users.models import User
 from tracker.users.schemas import UserOut, UserUpdate
 
 FIRST_PARTY_CLIENT = "web"

@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Path
 from sqlalchemy.engine import RowMapping
 
-from tracker.auth.dependencies import CurrentUser, is_staff
+from tracker.auth.dependencies import CurrentUser
 from tracker.comments import service
 from tracker.db import DbSession
 from tracker.errors import Forbidden, NotFound
+from tracker.roles import is_staff
 
 
 async def comment_for_editor(

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from tracker.inputs import NUL_FREE
-from tracker.issues.schemas import UserRef
+from tracker.refs import UserRef
 
 Body = Annotated[str, StringConstraints(min_length=1, max_length=20_000, pattern=NUL_FREE)]
 

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracker.activity.service import forget_comment_text, record_event
 from tracker.comments import repository
 from tracker.comments.schemas import CommentOut, CommentPage
+from tracker.cursors import decode_id_cursor
 from tracker.issues import service as issues
-from tracker.issues.cursor import decode_id_cursor
-from tracker.issues.markdown import render_markdown_off_loop
-from tracker.issues.schemas import UserRef
-from tracker.users.models import Role, User
+from tracker.markdown import render_markdown_off_loop
+from tracker.refs import UserRef
+from tracker.roles import Role
+from tracker.users.models import User
 
 
 def may_change(user: User, author_id: int) -> bool:

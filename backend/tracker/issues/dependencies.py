@@ -16,29 +16,21 @@ from fastapi import Depends, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from python_multipart.multipart import parse_options_header
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.attachments.multipart import ReceivedFile, is_multipart, receive_request_form
-from tracker.auth.dependencies import AppSettings, CurrentUser, is_staff
+from tracker.auth.dependencies import AppSettings, CurrentUser
 from tracker.db import DbSession
-from tracker.errors import NotFound, PreconditionFailed, PreconditionRequired, UnsupportedMediaType
+from tracker.errors import PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 from tracker.inputs import decode_json
+from tracker.issues import service
 from tracker.issues.models import Issue
 from tracker.issues.schemas import IssueCreate
-from tracker.users.models import User
 
 IssueId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-async def get_visible_issue(session: AsyncSession, user: User, issue_id: int) -> Issue:
-    issue = await session.get(Issue, issue_id)
-    if issue is None or not (is_staff(user) or issue.reporter_id == user.id):
-        raise NotFound(f"Issue {issue_id} not found", code="issue_not_found")
-    return issue
-
-
 async def issue_for_viewer(session: DbSession, user: CurrentUser, issue_id: IssueId) -> Issue:
-    return await get_visible_issue(session, user, issue_id)
+    return await service.get_visible_issue(session, user, issue_id)
 
 
 IssueForViewer = Annotated[Issue, Depends(issue_for_viewer)]

@@ -22,8 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import REAL, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.db import Base, Timestamped
-from tracker.users.models import str_enum
+from tracker.db import Base, Timestamped, str_enum
 
 
 class Status(StrEnum):

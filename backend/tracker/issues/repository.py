@@ -40,11 +40,12 @@ from sqlalchemy.sql.selectable import CTE
 from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
 from tracker.comments.models import Comment
+from tracker.cursors import Cursor
 from tracker.db import Record, Sql, driver, fetch, fetchrow
-from tracker.issues.cursor import Cursor
 from tracker.issues.models import Issue, Severity, Status, Tag, issue_tags, search_terms
 from tracker.issues.schemas import PAGE_MAX
-from tracker.users.models import Role, User
+from tracker.roles import STAFF_ROLES
+from tracker.users.models import User
 
 # The hot statements are Core (table columns, not ORM attributes): the ORM's compile and
 # row-loading steps cost more CPU than these queries take in PostgreSQL.
@@ -789,7 +790,7 @@ async def users_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Ro
 async def assignable_users(session: AsyncSession) -> list[RowMapping]:
     stmt = (
         select(User.id, User.full_name, User.role)
-        .where(User.is_active.is_(True), User.role.in_([Role.ADMIN, Role.MAINTAINER]))
+        .where(User.is_active.is_(True), User.role.in_(STAFF_ROLES))
         .order_by(func.lower(User.full_name), User.id)
     )
     return list((await session.execute(stmt)).mappings())

@@ -19,7 +19,6 @@ from tracker.issues.dependencies import (
     etag,
     version_from_if_match,
 )
-from tracker.issues.markdown import render_markdown_off_loop
 from tracker.issues.schemas import (
     CREATE_REQUEST_BODY,
     EventPage,
@@ -31,8 +30,9 @@ from tracker.issues.schemas import (
     MarkdownPreviewOut,
     SimilarIssue,
     TagOut,
-    UserRef,
 )
+from tracker.markdown import render_markdown_off_loop
+from tracker.refs import UserRef
 
 router = APIRouter(tags=["issues"], route_class=JsonBodyRoute)
 

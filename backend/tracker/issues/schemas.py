@@ -18,6 +18,7 @@ from pydantic import (
 
 from tracker.inputs import ID_TEXT, INT4_MAX, NOT_BLANK, NUL_FREE, described, strip_blank
 from tracker.issues.models import Severity, Status
+from tracker.refs import UserRef
 
 MAX_TAGS = 10
 MAX_DESCRIPTION = 50_000
@@ -121,11 +122,6 @@ class IssueUpdate(BaseModel):
     @classmethod
     def _tags(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else normalize_tags(value)
-
-
-class UserRef(BaseModel):
-    id: int
-    full_name: str
 
 
 class IssueSummary(BaseModel):

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracker.activity.service import event_values, record_event, visible_data
 from tracker.attachments import service as attachments
 from tracker.attachments.multipart import ReceivedFile
-from tracker.auth.dependencies import is_staff
 from tracker.config import Settings
+from tracker.cursors import Cursor, decode_cursor, decode_id_cursor, encode_cursor
 from tracker.db import Record, in_transaction
 from tracker.errors import (
     BadRequest,
@@ -25,9 +25,7 @@ from tracker.errors import (
     Unprocessable,
 )
 from tracker.issues import repository, workflow
-from tracker.issues.cursor import Cursor, decode_cursor, decode_id_cursor, encode_cursor
-from tracker.issues.markdown import render_markdown_off_loop
-from tracker.issues.models import Status
+from tracker.issues.models import Issue, Status
 from tracker.issues.schemas import (
     SORTS,
     EventPage,
@@ -39,10 +37,12 @@ from tracker.issues.schemas import (
     IssueUpdate,
     SimilarIssue,
     TagOut,
-    UserRef,
 )
 from tracker.issues.snippets import snippet_html, word_pattern
-from tracker.users.models import Role, User
+from tracker.markdown import render_markdown_off_loop
+from tracker.refs import UserRef
+from tracker.roles import Role, is_staff
+from tracker.users.models import User
 
 
 def _not_found(issue_id: int) -> NotFound:
@@ -108,6 +108,14 @@ def _resolve_user_filter(value: int | str | None, user: User, *, allow_none: boo
         f"Expected a user id, 'me'{' or none' if allow_none else ''}, got {value!r}",
         code="invalid_filter",
     )
+
+
+async def get_visible_issue(session: AsyncSession, user: User, issue_id: int) -> Issue:
+    """The issue, if this user may see it; otherwise the same 404 as for one that is not there."""
+    issue = await session.get(Issue, issue_id)
+    if issue is None or not (is_staff(user) or issue.reporter_id == user.id):
+        raise NotFound(f"Issue {issue_id} not found", code="issue_not_found")
+    return issue
 
 
 async def list_issues(session: AsyncSession, user: User, query: IssueQuery) -> IssuePage:

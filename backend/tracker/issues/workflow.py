@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tracker.issues.models import Status
-from tracker.users.models import Role
+from tracker.roles import Role
 
 FORWARD: Mapping[Status, frozenset[Status]] = {
     Status.OPEN: frozenset({Status.TRIAGED}),

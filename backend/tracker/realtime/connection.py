@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketState
 
 from tracker.observability.logging import get_logger
 from tracker.observability.metrics import WS_DROPPED, WS_EVENTS_SENT
-from tracker.users.models import Role
+from tracker.roles import Role, is_staff
 
 if TYPE_CHECKING:
     from tracker.realtime.hub import Hub
@@ -48,7 +48,7 @@ class Viewer:
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.ADMIN, Role.MAINTAINER)
+        return is_staff(self)
 
     def may_see(self, owner: int | None) -> bool:
         """May this viewer receive something about an issue reported by `owner`?"""

@@ -10,7 +10,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from tracker.errors import NotFound
-from tracker.issues.dependencies import get_visible_issue
+from tracker.issues import service as issues
 from tracker.observability.logging import get_logger
 from tracker.observability.metrics import WS_DROPPED
 from tracker.realtime import repository
@@ -147,7 +147,7 @@ async def subscribe(hub: Hub, conn: Connection, message: SubscribeMessage) -> No
             try:
                 if user is None or not user.is_active:
                     raise NotFound(f"Issue {issue_id} not found", code="issue_not_found")
-                issue_owner = (await get_visible_issue(session, user, issue_id)).reporter_id
+                issue_owner = (await issues.get_visible_issue(session, user, issue_id)).reporter_id
             except NotFound as exc:
                 conn.control(error_message(exc.code, exc.detail, channel=channel))
                 return

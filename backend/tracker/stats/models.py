@@ -5,9 +5,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.db import Base
+from tracker.db import Base, str_enum
 from tracker.issues.models import Severity, Status
-from tracker.users.models import str_enum
 
 
 class DailyStat(Base):

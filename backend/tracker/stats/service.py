@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.activity.service import notify_stats_changed
 from tracker.issues.models import Severity, Status
+from tracker.roles import Role
 from tracker.stats import repository
 from tracker.stats.schemas import (
     DailyStats,
@@ -20,7 +21,7 @@ from tracker.stats.schemas import (
     Totals,
     TrendPoint,
 )
-from tracker.users.models import Role, User
+from tracker.users.models import User
 
 OLDEST_OPEN_LIMIT = 5
 UNRESOLVED = (Status.OPEN, Status.TRIAGED, Status.IN_PROGRESS)

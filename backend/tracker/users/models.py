@@ -1,31 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
-from sqlalchemy import Enum, Index, String, func, text
+from sqlalchemy import Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.db import Base, Timestamped
-
-
-class Role(StrEnum):
-    ADMIN = "ADMIN"
-    MAINTAINER = "MAINTAINER"
-    REPORTER = "REPORTER"
-
-
-def str_enum(enum: type[StrEnum], name: str) -> Enum:
-    """A VARCHAR column with a CHECK constraint holding the enum's values."""
-    return Enum(
-        enum,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=max(len(m.value) for m in enum),
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
+from tracker.db import Base, Timestamped, str_enum
+from tracker.roles import Role
 
 
 class User(Timestamped, Base):

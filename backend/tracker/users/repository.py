@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.users.models import Role, User
+from tracker.roles import STAFF_ROLES, Role
+from tracker.users.models import User
 
 # The columns a user listing returns: never the password hash.
 LIST_COLUMNS = (
@@ -93,7 +94,7 @@ async def list_page(
 async def list_staff(session: AsyncSession) -> Sequence[Any]:
     stmt = (
         select(User.id, User.full_name, User.email, User.role)
-        .where(User.role.in_((Role.ADMIN, Role.MAINTAINER)), User.is_active.is_(True))
+        .where(User.role.in_(STAFF_ROLES), User.is_active.is_(True))
         .order_by(func.lower(User.full_name), User.id)
     )
     return (await session.execute(stmt)).all()

@@ -9,8 +9,8 @@ from tracker.auth.dependencies import AdminUser, CurrentUser, StaffUser
 from tracker.db import DbSession
 from tracker.errors import problems
 from tracker.inputs import INT4_MAX, NUL_FREE, JsonBodyRoute
+from tracker.roles import Role
 from tracker.users import service
-from tracker.users.models import Role
 from tracker.users.schemas import StaffMember, UserOut, UserPage, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"], route_class=JsonBodyRoute)

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracker.users.models import Role
+from tracker.roles import Role
 
 
 class UserOut(BaseModel):

@@ -4,8 +4,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.auth.passwords import hash_password_off_loop, policy_problem
 from tracker.errors import Conflict, NotFound, Unprocessable
+from tracker.roles import Role
 from tracker.users import repository
-from tracker.users.models import Role, User
+from tracker.users.models import User
 from tracker.users.schemas import StaffMember, UserOut, UserPage, UserUpdate
 
 
