@@ -32,13 +32,13 @@ from sqlalchemy import text
 
 from tracker import migrations
 from tracker.activity.service import record_event
+from tracker.auth.models import User
 from tracker.auth.service import start_session
 from tracker.config import Environment, Settings
 from tracker.db import make_engine, make_sessionmaker
 from tracker.issues.models import Issue, Severity
 from tracker.localdb import EmbeddedPostgres, ensure_database, free_port
 from tracker.roles import Role
-from tracker.users.models import User
 
 TRACKER = str(Path(sys.executable).parent / "tracker")
 RECEIVER_PROCESSES = 2

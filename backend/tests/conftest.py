@@ -26,12 +26,12 @@ from tests.sessions import access_token, open_session
 from tracker import migrations
 from tracker.app import create_app
 from tracker.auth.access_cache import forget_all_everywhere
+from tracker.auth.accounts import create_user
+from tracker.auth.models import User
 from tracker.config import Environment, Settings
 from tracker.issues.models import Issue, Severity, Status
 from tracker.models import Base
 from tracker.roles import Role
-from tracker.users.models import User
-from tracker.users.service import create_user
 
 PASSWORD = "correct horse battery"
 

@@ -150,9 +150,9 @@ def db_current() -> None:
 
 
 async def _create_user(url: str, email: str, password: str, full_name: str, role: str) -> int:
+    from tracker.auth.accounts import create_user
     from tracker.db import make_engine, make_sessionmaker
     from tracker.roles import Role
-    from tracker.users.service import create_user
 
     engine = make_engine(url, pool_size=1, max_overflow=1)
     try:
@@ -248,20 +248,20 @@ def jobs_run(name: Annotated[str, typer.Argument(help="A name from `tracker jobs
 
 async def _ensure_first_admin(url: str, settings: Settings) -> str | None:
     """Make the first ADMIN when none exists. Returns a message to print once, or None."""
+    from tracker.auth import accounts
     from tracker.db import make_engine, make_sessionmaker
     from tracker.roles import Role
-    from tracker.users import service
 
     engine = make_engine(url, pool_size=1, max_overflow=1)
     try:
         async with make_sessionmaker(engine)() as session:
-            if await service.count_with_role(session, Role.ADMIN):
+            if await accounts.count_with_role(session, Role.ADMIN):
                 return None
             email = settings.admin_email or "admin@example.com"
             password = settings.admin_password or secrets.token_urlsafe(12)
-            if await service.get_user_by_email(session, email):
+            if await accounts.get_user_by_email(session, email):
                 return f"No ADMIN exists and {email} is taken: use `tracker users create`"
-            await service.create_user(
+            await accounts.create_user(
                 session, email=email, password=password, full_name="Administrator", role=Role.ADMIN
             )
             await session.commit()

@@ -8,12 +8,12 @@ from tracker.auth.models import (
     LoginAttempt,
     OidcLoginState,
     RefreshToken,
+    User,
 )
 from tracker.comments.models import Comment
 from tracker.db import Base
 from tracker.issues.models import Issue, Tag, issue_tags
 from tracker.stats.models import DailyStat
-from tracker.users.models import User
 
 __all__ = [
     "Attachment",

@@ -8,6 +8,7 @@ from tracker.comments.router import router as comments_router
 from tracker.issues.router import router as issues_router
 from tracker.realtime.router import router as realtime_router
 from tracker.stats.router import router as stats_router
+from tracker.users.router import public_router as signup_router
 from tracker.users.router import router as users_router
 
 # Matched in this order, route by route: the busiest first.
@@ -15,6 +16,7 @@ API_ROUTERS: list[APIRouter] = [
     issues_router,
     comments_router,
     auth_router,
+    signup_router,
     users_router,
     attachments_router,
     realtime_router,

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from tracker.auth.models import User
 from tracker.config import Settings
-from tracker.users.models import User
 
 Upload = tuple[str, bytes] | tuple[str, bytes, str]
 

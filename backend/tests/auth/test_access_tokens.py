@@ -15,10 +15,10 @@ import pytest
 from tests.auth.flows import bearer, sign_in
 from tests.conftest import UserFactory
 from tests.sessions import access_token, session_id_for
+from tracker.auth.models import User
 from tracker.auth.tokens import issue_access_token
 from tracker.config import Settings
 from tracker.roles import Role
-from tracker.users.models import User
 
 
 def _b64(data: dict[str, object]) -> str:

@@ -19,9 +19,9 @@ from tests.auth.flows import bearer, sign_in
 from tests.conftest import UserFactory
 from tests.sessions import session_id_for
 from tracker.auth.access_cache import ACCESS_CHANNEL
+from tracker.auth.models import User
 from tracker.config import Settings
 from tracker.roles import Role
-from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

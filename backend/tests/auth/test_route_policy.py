@@ -15,9 +15,9 @@ from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from tests.conftest import UserFactory
 from tests.sessions import access_token
 from tracker.auth.dependencies import CurrentUser, policies_of
+from tracker.auth.models import User
 from tracker.config import Settings
 from tracker.roles import Role
-from tracker.users.models import User
 
 # Operational routes: no user context by design (probes, scrapers, the API's own docs).
 OPERATIONAL = {

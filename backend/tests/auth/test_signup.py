@@ -8,9 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.auth.flows import sign_in
 from tests.conftest import UserFactory
-from tracker.auth.models import SignupAttempt
+from tracker.auth.models import SignupAttempt, User
 from tracker.config import Settings
-from tracker.users.models import User
 
 STRONG = "a sturdy passphrase 42"
 

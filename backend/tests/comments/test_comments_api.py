@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import IssueFactory, UserFactory
 from tracker.activity.models import IssueEvent
+from tracker.auth.models import User
 from tracker.roles import Role
-from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

@@ -11,10 +11,10 @@ import pytest
 
 from tests.conftest import UserFactory
 from tracker.app import create_app
+from tracker.auth.models import User
 from tracker.auth.tokens import decode_access_token, issue_access_token
 from tracker.config import Environment, Settings
 from tracker.roles import Role
-from tracker.users.models import User
 
 AuthHeaders = Callable[[User], dict[str, str]]
 

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.conftest import PASSWORD, IssueFactory
 from tests.sessions import open_session
 from tracker.app import create_app
+from tracker.auth.models import User
 from tracker.auth.passwords import hash_password
 from tracker.config import Settings
 from tracker.roles import Role
-from tracker.users.models import User
 
 ROLES: list[Role | None] = [Role.ADMIN, Role.MAINTAINER, Role.REPORTER, None]
 

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import IssueFactory, UserFactory
 from tracker.auth.access_cache import AccessCache
+from tracker.auth.models import User
 from tracker.inputs import INT4_MAX, MAX_JSON_DEPTH, JsonBodyRoute, json_depth
 from tracker.roles import Role
-from tracker.users.models import User
 from tracker.worker.sweep import sweep_orphans
 
 Auth = Callable[[User], dict[str, str]]

@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import IssueFactory, UserFactory
+from tracker.auth.models import User
 from tracker.inputs import INT4_MAX
 from tracker.roles import Role
-from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 METHODS = ("get", "put", "post", "delete", "patch", "options", "trace")

@@ -12,10 +12,10 @@ from tests.attachments.conftest import assert_nothing_stored, files_on_disk, png
 from tests.conftest import UserFactory
 from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
+from tracker.auth.models import User
 from tracker.config import Settings
 from tracker.issues.models import Issue
 from tracker.roles import Role
-from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.attachments.conftest import PDF, png_bytes
 from tests.conftest import IssueFactory, UserFactory
 from tracker.activity.models import IssueEvent
+from tracker.auth.models import User
 from tracker.config import Settings
 from tracker.issues.models import Issue
 from tracker.roles import Role
-from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

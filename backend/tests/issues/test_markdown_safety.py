@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from tests.conftest import UserFactory
+from tracker.auth.models import User
 from tracker.markdown import render_markdown, sanitize_html
 from tracker.roles import Role
-from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import IssueFactory, UserFactory
+from tracker.auth.models import User
 from tracker.issues.models import search_terms
 from tracker.roles import Role
-from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

@@ -8,9 +8,9 @@ import httpx
 
 from tests.attachments.conftest import png_bytes
 from tests.conftest import IssueFactory, UserFactory
+from tracker.auth.models import User
 from tracker.markdown import render_markdown
 from tracker.roles import Role
-from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

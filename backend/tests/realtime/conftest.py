@@ -21,10 +21,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.sessions import access_token
 from tracker.activity.service import record_event
 from tracker.app import create_app
+from tracker.auth.models import User
 from tracker.config import Settings
 from tracker.localdb import free_port
 from tracker.realtime.hub import Hub
-from tracker.users.models import User
 
 
 @dataclass

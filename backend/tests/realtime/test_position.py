@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
+from tracker.auth.models import User
 from tracker.roles import Role
-from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import IssueFactory, UserFactory
 from tracker.activity.models import IssueEvent
+from tracker.auth.models import User
 from tracker.issues.models import Severity, Status
 from tracker.roles import Role
 from tracker.stats.service import aggregate_daily_stats
-from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 HOUR = 3600.0

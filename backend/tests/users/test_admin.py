@@ -8,9 +8,9 @@ import httpx
 
 from tests.auth.flows import bearer, refresh, sign_in
 from tests.conftest import UserFactory
+from tracker.auth.models import User
 from tracker.config import Settings
 from tracker.roles import Role
-from tracker.users.models import User
 
 Auth = Callable[[User], dict[str, str]]
 

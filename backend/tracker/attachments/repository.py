@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.attachments.models import Attachment
 from tracker.attachments.schemas import AttachmentOut
+from tracker.auth.models import User
 from tracker.issues.models import Issue
-from tracker.users.models import User
 
 _COLUMNS = (
     Attachment.id,

@@ -26,10 +26,10 @@ from tracker.attachments.images import make_thumbnail
 from tracker.attachments.models import Attachment
 from tracker.attachments.multipart import ReceivedFile
 from tracker.attachments.schemas import AttachmentOut
+from tracker.auth.models import User
 from tracker.config import Settings
 from tracker.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
 from tracker.issues.models import Issue
-from tracker.users.models import User
 
 
 class IssueKey(Protocol):

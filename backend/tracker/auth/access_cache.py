@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from tracker.users.models import User
+from tracker.auth.models import User
 
 ACCESS_CHANNEL = "tracker_access"
 

@@ -16,12 +16,12 @@ from fastapi.dependencies.models import Dependant
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tracker.auth import service
+from tracker.auth.models import User
 from tracker.auth.tokens import decode_access_token
 from tracker.config import Settings
 from tracker.db import DbSession
 from tracker.errors import Forbidden, Unauthorized
 from tracker.roles import STAFF_ROLES, Role
-from tracker.users.models import User
 
 # Every route declares who may call it by depending on a dependency marked with a policy
 # (tests/auth/test_route_policy.py walks the app and fails for any route without one).

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.auth import oidc_client, pkce, repository
-from tracker.auth.models import ExternalIdentity, OidcLoginState
+from tracker.auth import accounts, oidc_client, pkce, repository
+from tracker.auth.models import ExternalIdentity, OidcLoginState, User
 from tracker.auth.oidc_client import OidcError
 from tracker.auth.service import (
     check_authorization_request,
@@ -26,8 +26,6 @@ from tracker.config import Settings
 from tracker.errors import NotFound, ServiceUnavailable
 from tracker.observability.logging import get_logger
 from tracker.roles import Role
-from tracker.users import service as users
-from tracker.users.models import User
 
 log = get_logger("tracker.auth.oidc")
 
@@ -156,12 +154,12 @@ async def _user_for(
     """The linked account, else the account with this verified e-mail, else a new REPORTER."""
     identity = await repository.get_identity(session, issuer, subject)
     if identity is not None:
-        user = await users.get_user(session, identity.user_id)
+        user = await accounts.get_user(session, identity.user_id)
         if user is not None:
             return user
-    user = await users.get_user_by_email(session, email)
+    user = await accounts.get_user_by_email(session, email)
     if user is None:
-        user = await users.create_user(
+        user = await accounts.create_user(
             session, email=email, password=None, full_name=name, role=Role.REPORTER
         )
     if identity is None:

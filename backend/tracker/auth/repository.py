@@ -14,9 +14,10 @@ from tracker.auth.models import (
     OidcLoginState,
     RefreshToken,
     SignupAttempt,
+    User,
 )
 from tracker.db import Record, Sql, fetchrow
-from tracker.users.models import User
+from tracker.roles import Role
 
 # --- the access check on every authenticated request -------------------------------------------
 
@@ -111,6 +112,28 @@ async def family_revoked(session: AsyncSession, family_id: uuid.UUID) -> bool:
         exists().where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_not(None))
     )
     return bool((await session.execute(stmt)).scalar_one())
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    stmt = select(User).where(func.lower(User.email) == email.strip().lower())
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def count_users_with_role(session: AsyncSession, role: Role) -> int:
+    stmt = select(func.count()).select_from(User).where(User.role == role)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+def add_user(session: AsyncSession, user: User) -> User:
+    session.add(user)
+    return user
 
 
 # --- login attempts --------------------------------------------------------------------------

@@ -13,48 +13,16 @@ from tracker.auth.schemas import (
     AuthorizeResponse,
     OAuthErrorBody,
     Provider,
-    SignupRequest,
     TokenResponse,
 )
 from tracker.db import DbSession
 from tracker.errors import PROBLEM_JSON, PROBLEM_REF, problems
 from tracker.inputs import NUL_FREE, JsonBodyRoute
-from tracker.users.schemas import UserOut
 
 router = APIRouter(tags=["auth"], dependencies=[Depends(anyone)], route_class=JsonBodyRoute)
 
 # RFC 6749 §5.1: token responses must never be cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-@router.post(
-    "/auth/signup",
-    response_model=UserOut,
-    status_code=status.HTTP_201_CREATED,
-    responses=problems(
-        (409, "An account with this e-mail address exists"),
-        (422, "A value is invalid, or the password is too weak (weak_password)"),
-        429,
-    ),
-)
-async def signup(
-    body: SignupRequest,
-    session: DbSession,
-    sessions: SessionFactory,
-    settings: AppSettings,
-    ip: ClientIp,
-) -> UserOut:
-    """Create an account. It is always a REPORTER, whatever else the request carries."""
-    user = await service.signup(
-        session,
-        sessions,
-        settings,
-        email=str(body.email),
-        password=body.password,
-        full_name=body.full_name,
-        ip=ip,
-    )
-    return UserOut.model_validate(user)
 
 
 @router.get("/auth/providers", response_model=list[Provider])

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tracker.auth import pkce, repository
+from tracker.auth import accounts, pkce, repository
 from tracker.auth.access_cache import AccessCache
-from tracker.auth.models import AuthorizationCode, RefreshToken
+from tracker.auth.models import AuthorizationCode, RefreshToken, User
 from tracker.auth.oauth_errors import OAuthError
 from tracker.auth.passwords import (
     hash_password_off_loop,
@@ -26,9 +26,6 @@ from tracker.auth.tokens import AccessClaims, decode_access_token, issue_access_
 from tracker.config import Settings
 from tracker.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
 from tracker.roles import Role
-from tracker.users import service as users
-from tracker.users.models import User
-from tracker.users.schemas import UserOut, UserUpdate
 
 FIRST_PARTY_CLIENT = "web"
 OIDC_PROVIDER_ID = "oidc"
@@ -81,7 +78,7 @@ async def signup(
     # Its own transaction, like a failed sign-in: a refused sign-up rolls the request's back.
     async with sessions.begin() as own:
         repository.add_signup_attempt(own, ip=ip)
-    return await users.create_user(
+    return await accounts.create_user(
         session, email=email, password=password, full_name=full_name, role=Role.REPORTER
     )
 
@@ -198,7 +195,7 @@ async def login(
     )
     email = request.email.strip().lower()
     await _throttle(session, settings, email=email, ip=ip)
-    user = await users.get_user_by_email(session, email)
+    user = await accounts.get_user_by_email(session, email)
     if user is None or not await verify_password_off_loop(user.password_hash, request.password):
         await _record_failure(sessions, email=email, ip=ip)
         raise Unauthorized(
@@ -364,7 +361,7 @@ async def _redeem_code(
         )
     if not pkce.verify(code_verifier, row.code_challenge):
         raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge")
-    user = await users.get_user(session, row.user_id)
+    user = await accounts.get_user(session, row.user_id)
     if user is None or not user.is_active:
         raise OAuthError("invalid_grant", "This account is not active")
     return await _issue_tokens(
@@ -389,7 +386,7 @@ async def _rotate(
         )
     if row.expires_at <= now():
         raise OAuthError("invalid_grant", "The refresh token has expired")
-    user = await users.get_user(session, row.user_id)
+    user = await accounts.get_user(session, row.user_id)
     if user is None or not user.is_active:
         await repository.revoke_family(session, row.family_id)
         raise OAuthError("invalid_grant", "This account is not active")
@@ -418,20 +415,6 @@ async def revoke(session: AsyncSession, settings: Settings, *, token_value: str 
 
 async def end_all_sessions(session: AsyncSession, user_id: int) -> None:
     await repository.revoke_user_tokens(session, user_id)
-
-
-async def update_user_access(
-    session: AsyncSession, *, actor: User, user_id: int, changes: UserUpdate
-) -> UserOut:
-    """An admin changes someone's role or active flag (users.service.update_user); a
-    deactivated account's sign-in sessions end with it, so reactivating it later does not
-    bring old refresh tokens back to life."""
-    user, deactivated = await users.update_user(
-        session, actor=actor, user_id=user_id, changes=changes
-    )
-    if deactivated:
-        await end_all_sessions(session, user.id)
-    return user
 
 
 async def user_for_access(

@@ -7,9 +7,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracker.auth.models import User
 from tracker.comments.models import Comment
 from tracker.issues.models import Issue
-from tracker.users.models import User
 
 _COLUMNS = (
     Comment.id,

@@ -9,6 +9,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.activity.service import forget_comment_text, record_event
+from tracker.auth.models import User
 from tracker.comments import repository
 from tracker.comments.schemas import CommentOut, CommentPage
 from tracker.cursors import decode_id_cursor
@@ -16,7 +17,6 @@ from tracker.issues import service as issues
 from tracker.markdown import render_markdown_off_loop
 from tracker.refs import UserRef
 from tracker.roles import Role
-from tracker.users.models import User
 
 
 def may_change(user: User, author_id: int) -> bool:

@@ -39,13 +39,13 @@ from sqlalchemy.sql.selectable import CTE
 
 from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
+from tracker.auth.models import User
 from tracker.comments.models import Comment
 from tracker.cursors import Cursor
 from tracker.db import Record, Sql, driver, fetch, fetchrow
 from tracker.issues.models import Issue, Severity, Status, Tag, issue_tags, search_terms
 from tracker.issues.schemas import PAGE_MAX
 from tracker.roles import STAFF_ROLES
-from tracker.users.models import User
 
 # The hot statements are Core (table columns, not ORM attributes): the ORM's compile and
 # row-loading steps cost more CPU than these queries take in PostgreSQL.

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracker.activity.service import event_values, record_event, visible_data
 from tracker.attachments import service as attachments
 from tracker.attachments.multipart import ReceivedFile
+from tracker.auth.models import User
 from tracker.config import Settings
 from tracker.cursors import Cursor, decode_cursor, decode_id_cursor, encode_cursor
 from tracker.db import Record, in_transaction
@@ -42,7 +43,6 @@ from tracker.issues.snippets import snippet_html, word_pattern
 from tracker.markdown import render_markdown_off_loop
 from tracker.refs import UserRef
 from tracker.roles import Role, is_staff
-from tracker.users.models import User
 
 
 def _not_found(issue_id: int) -> NotFound:

@@ -9,6 +9,7 @@ import time
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
+from tracker.auth.models import User
 from tracker.errors import NotFound
 from tracker.issues import service as issues
 from tracker.observability.logging import get_logger
@@ -34,7 +35,6 @@ from tracker.realtime.schemas import (
     error_message,
     event_message,
 )
-from tracker.users.models import User
 
 log = get_logger("tracker.realtime")
 

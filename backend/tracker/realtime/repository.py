@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tracker.activity.models import IssueEvent
+from tracker.auth.models import User
 from tracker.roles import Role
-from tracker.users.models import User
 
 
 @dataclass(frozen=True, slots=True)

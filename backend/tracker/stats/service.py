@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.activity.service import notify_stats_changed
+from tracker.auth.models import User
 from tracker.issues.models import Severity, Status
 from tracker.roles import Role
 from tracker.stats import repository
@@ -21,7 +22,6 @@ from tracker.stats.schemas import (
     Totals,
     TrendPoint,
 )
-from tracker.users.models import User
 
 OLDEST_OPEN_LIMIT = 5
 UNRESOLVED = (Status.OPEN, Status.TRIAGED, Status.IN_PROGRESS)

@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracker.auth.models import User
 from tracker.roles import STAFF_ROLES, Role
-from tracker.users.models import User
 
 # The columns a user listing returns: never the password hash.
 LIST_COLUMNS = (
@@ -21,22 +21,8 @@ LIST_COLUMNS = (
 )
 
 
-async def get(session: AsyncSession, user_id: int) -> User | None:
-    return await session.get(User, user_id)
-
-
 async def lock(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id, with_for_update=True)
-
-
-async def get_by_email(session: AsyncSession, email: str) -> User | None:
-    stmt = select(User).where(func.lower(User.email) == email.strip().lower())
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def count_by_role(session: AsyncSession, role: Role) -> int:
-    stmt = select(func.count()).select_from(User).where(User.role == role)
-    return int((await session.execute(stmt)).scalar_one())
 
 
 async def lock_active_admin_ids(session: AsyncSession) -> list[int]:
@@ -98,8 +84,3 @@ async def list_staff(session: AsyncSession) -> Sequence[Any]:
         .order_by(func.lower(User.full_name), User.id)
     )
     return (await session.execute(stmt)).all()
-
-
-def add(session: AsyncSession, user: User) -> User:
-    session.add(user)
-    return user

@@ -2,10 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from tracker.auth import service as auth_service
-from tracker.auth.dependencies import AdminUser, CurrentUser, StaffUser
+from tracker.auth.dependencies import (
+    AdminUser,
+    AppSettings,
+    ClientIp,
+    CurrentUser,
+    SessionFactory,
+    StaffUser,
+    anyone,
+)
+from tracker.auth.schemas import SignupRequest
 from tracker.db import DbSession
 from tracker.errors import problems
 from tracker.inputs import INT4_MAX, NUL_FREE, JsonBodyRoute
@@ -14,6 +23,8 @@ from tracker.users import service
 from tracker.users.schemas import StaffMember, UserOut, UserPage, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"], route_class=JsonBodyRoute)
+# Sign-up makes an account without one: it sits with the auth routes in the API's layout.
+public_router = APIRouter(tags=["auth"], dependencies=[Depends(anyone)], route_class=JsonBodyRoute)
 
 
 @router.get("/me", response_model=UserOut)
@@ -59,6 +70,34 @@ async def update_user(
 ) -> UserOut:
     """Change a role or (de)activate an account (ADMIN only). Nobody can remove the last
     active admin, and an admin cannot demote or deactivate themselves."""
-    return await auth_service.update_user_access(
-        session, actor=admin, user_id=user_id, changes=changes
+    return await service.update_user(session, actor=admin, user_id=user_id, changes=changes)
+
+
+@public_router.post(
+    "/auth/signup",
+    response_model=UserOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(
+        (409, "An account with this e-mail address exists"),
+        (422, "A value is invalid, or the password is too weak (weak_password)"),
+        429,
+    ),
+)
+async def signup(
+    body: SignupRequest,
+    session: DbSession,
+    sessions: SessionFactory,
+    settings: AppSettings,
+    ip: ClientIp,
+) -> UserOut:
+    """Create an account. It is always a REPORTER, whatever else the request carries."""
+    user = await auth_service.signup(
+        session,
+        sessions,
+        settings,
+        email=str(body.email),
+        password=body.password,
+        full_name=body.full_name,
+        ip=ip,
     )
+    return UserOut.model_validate(user)

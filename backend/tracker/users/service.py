@@ -2,55 +2,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.auth.passwords import hash_password_off_loop, policy_problem
-from tracker.errors import Conflict, NotFound, Unprocessable
+from tracker.auth import service as auth
+from tracker.auth.models import User
+from tracker.errors import Conflict, NotFound
 from tracker.roles import Role
 from tracker.users import repository
-from tracker.users.models import User
 from tracker.users.schemas import StaffMember, UserOut, UserPage, UserUpdate
-
-
-async def create_user(
-    session: AsyncSession,
-    *,
-    email: str,
-    password: str | None,
-    full_name: str,
-    role: Role = Role.REPORTER,
-) -> User:
-    """Create an account. The caller decides the role; public sign-up always passes REPORTER."""
-    email = email.strip()
-    if password is not None:
-        problem = policy_problem(password, email=email)
-        if problem:
-            raise Unprocessable(problem, code="weak_password")
-    if await repository.get_by_email(session, email):
-        raise Conflict("An account with this e-mail address already exists", code="email_taken")
-    password_hash = await hash_password_off_loop(password) if password is not None else None
-    user = repository.add(
-        session,
-        User(
-            email=email,
-            full_name=full_name.strip() or email.split("@")[0],
-            password_hash=password_hash,
-            role=role,
-            is_active=True,
-        ),
-    )
-    await session.flush()
-    return user
-
-
-async def get_user(session: AsyncSession, user_id: int) -> User | None:
-    return await repository.get(session, user_id)
-
-
-async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
-    return await repository.get_by_email(session, email)
-
-
-async def count_with_role(session: AsyncSession, role: Role) -> int:
-    return await repository.count_by_role(session, role)
 
 
 async def list_users(
@@ -80,10 +37,10 @@ async def list_staff(session: AsyncSession) -> list[StaffMember]:
 
 async def update_user(
     session: AsyncSession, *, actor: User, user_id: int, changes: UserUpdate
-) -> tuple[UserOut, bool]:
-    """Change a user's role or active flag, keeping at least one active ADMIN at all times.
-    Returns the user and whether this change deactivated them (their sign-in sessions are then
-    the auth service's to end: `auth.service.update_user_access`)."""
+) -> UserOut:
+    """An admin changes someone's role or active flag, keeping at least one active ADMIN at
+    all times. A deactivated account's sign-in sessions end with it, so reactivating it later
+    does not bring old refresh tokens back to life."""
     # The actor's own row is locked too when they edit themselves: order locks admins first.
     admin_ids = await repository.lock_active_admin_ids(session)
     user = await repository.lock(session, user_id)
@@ -110,4 +67,6 @@ async def update_user(
     user.role = new_role
     user.is_active = new_active
     await session.flush()
-    return UserOut.model_validate(user), deactivated
+    if deactivated:
+        await auth.end_all_sessions(session, user.id)
+    return UserOut.model_validate(user)
