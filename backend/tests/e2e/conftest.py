@@ -7,6 +7,7 @@ Playwright only drives it and never downloads a browser.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -19,13 +20,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import psycopg
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from tests.pgserver import scratch_database
 from tests.processes import stop
+from tests.sessions import signed_in_token
 from tracker import migrations
 from tracker.config import REPO_ROOT
 from tracker.localdb import free_port, to_libpq
@@ -235,3 +240,98 @@ def wait_until_live(page: Page, frames: list[str]) -> None:
             return
         page.wait_for_timeout(50)
     raise AssertionError(f"the page never opened its live socket: {frames}")
+
+
+# --- what the browser tests share -------------------------------------------------------------
+
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(stack: Stack, email: str, role: str, name: str) -> int:
+    stack.tracker(
+        "users", "create", "--email", email, "--password", PASSWORD, "--role", role,
+        "--name", name,
+    )  # fmt: skip
+    with psycopg.connect(to_libpq(stack.database_url)) as conn:
+        row = conn.execute("SELECT id FROM users WHERE email = %s", (email,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def signed_in(
+    browser: Browser, stack: Stack, user_id: int, *, javascript: bool = True
+) -> BrowserContext:
+    """A browser session for the user. Until the sign-in pages exist this sets the session
+    cookie the web server reads, exactly as sign-in will."""
+    ctx = browser.new_context(
+        base_url=stack.web_url,
+        viewport={"width": 1280, "height": 900},
+        java_script_enabled=javascript,
+    )
+    ctx.set_default_timeout(10_000)
+    ctx.add_cookies(
+        [
+            {
+                "name": "tracker_access",
+                "value": signed_in_token(stack.env["SECRET_KEY"], stack.database_url, user_id),
+                "url": stack.web_url,
+                "httpOnly": True,
+                "sameSite": "Lax",
+            }
+        ]
+    )
+    return ctx
+
+
+def new_issue(stack: Stack, reporter_id: int) -> int:
+    with psycopg.connect(to_libpq(stack.database_url)) as conn:
+        row = conn.execute(
+            "INSERT INTO issues (title, severity, reporter_id) VALUES (%s, 'HIGH', %s) "
+            "RETURNING id",
+            ("Checkout button does nothing", reporter_id),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def png_bytes(color: str = "crimson") -> bytes:
+    image = io.BytesIO()
+    Image.new("RGB", (320, 200), color).save(image, "PNG")
+    return image.getvalue()
+
+
+MARKER = "set before the change; a reload or navigation would lose it"
+
+
+class People:
+    def __init__(self, browser: Browser, stack: Stack) -> None:
+        self.stack = stack
+        self.reporter_id = make_user(stack, "rae@example.com", "REPORTER", "Rae Reporter")
+        self.maintainer_id = make_user(stack, "mia@example.com", "MAINTAINER", "Mia Maintainer")
+        self.reporter = signed_in(browser, stack, self.reporter_id)
+        self.maintainer = signed_in(browser, stack, self.maintainer_id)
+
+    def api(self, user_id: int) -> httpx.Client:
+        token = signed_in_token(self.stack.env["SECRET_KEY"], self.stack.database_url, user_id)
+        return httpx.Client(
+            base_url=self.stack.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+
+    def file_issue(self, title: str) -> int:
+        with self.api(self.reporter_id) as api:
+            resp = api.post("/api/issues", json={"title": title, "severity": "HIGH"})
+            resp.raise_for_status()
+            return int(resp.json()["id"])
+
+    def close(self) -> None:
+        self.reporter.close()
+        self.maintainer.close()
+
+
+def still_same_document(page: Page) -> None:
+    assert page.evaluate("() => window.__liveMarker") == MARKER
+
+
+def row(page: Page, issue_id: int) -> Any:
+    return page.get_by_test_id("issue-list").locator(f'li[data-issue-id="{issue_id}"]')

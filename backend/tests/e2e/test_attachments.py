@@ -7,47 +7,16 @@ cookie hold to the contract the pages rely on.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from pathlib import Path
 
 import httpx
 import psycopg
-from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import SECRET, Stack
-from tests.e2e.test_issues import make_user, signed_in
+from tests.e2e.conftest import SECRET, Stack, make_user, new_issue, png_bytes, signed_in
 from tests.sessions import signed_in_token
 from tracker.localdb import to_libpq
-
-
-def _user(stack: Stack, email: str, role: str) -> int:
-    stack.tracker(
-        "users", "create", "--email", email, "--password", "correct horse battery",
-        "--role", role, "--name", role.title(),
-    )  # fmt: skip
-    with psycopg.connect(to_libpq(stack.database_url)) as conn:
-        row = conn.execute("SELECT id FROM users WHERE email = %s", (email,)).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-def _issue(stack: Stack, reporter_id: int) -> int:
-    with psycopg.connect(to_libpq(stack.database_url)) as conn:
-        row = conn.execute(
-            "INSERT INTO issues (title, severity, reporter_id) VALUES (%s, 'HIGH', %s) "
-            "RETURNING id",
-            ("Checkout button does nothing", reporter_id),
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-def _png(color: str = "crimson") -> bytes:
-    image = io.BytesIO()
-    Image.new("RGB", (320, 200), color).save(image, "PNG")
-    return image.getvalue()
 
 
 def _stored(stack: Stack, issue_id: int) -> list[Path]:
@@ -68,10 +37,10 @@ def _cookie(stack: Stack, user_id: int) -> dict[str, str]:
 def test_upload_through_the_web_origin_and_a_maintainer_downloads_the_same_bytes(
     stack: Stack,
 ) -> None:
-    reporter = _user(stack, "reporter@example.com", "REPORTER")
-    maintainer = _user(stack, "maintainer@example.com", "MAINTAINER")
-    issue_id = _issue(stack, reporter)
-    png = _png()
+    reporter = make_user(stack, "reporter@example.com", "REPORTER", "Reporter")
+    maintainer = make_user(stack, "maintainer@example.com", "MAINTAINER", "Maintainer")
+    issue_id = new_issue(stack, reporter)
+    png = png_bytes()
 
     with httpx.Client(base_url=stack.web_url, cookies=_cookie(stack, reporter)) as browser:
         # Without the Origin header a cookie-authenticated write is refused (CSRF).
@@ -111,8 +80,8 @@ def test_reporter_attaches_a_screenshot_and_a_maintainer_downloads_it(
 ) -> None:
     reporter_id = make_user(stack, "rita@example.com", "REPORTER", "Rita Reporter")
     maintainer_id = make_user(stack, "max@example.com", "MAINTAINER", "Max Maintainer")
-    issue_id = _issue(stack, reporter_id)
-    png = _png()
+    issue_id = new_issue(stack, reporter_id)
+    png = png_bytes()
     shot = tmp_path / "checkout.png"
     shot.write_bytes(png)
 
@@ -172,7 +141,7 @@ def test_filing_a_new_issue_with_files_from_the_form(
 ) -> None:
     reporter_id = make_user(stack, "rita@example.com", "REPORTER", "Rita Reporter")
     shot = tmp_path / "error.png"
-    shot.write_bytes(_png("navy"))
+    shot.write_bytes(png_bytes("navy"))
     log = tmp_path / "console.log"
     log.write_text("TypeError: undefined is not a function\n")
     fake = tmp_path / "invoice.pdf"

@@ -13,9 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.e2e.conftest import Stack
-from tests.e2e.test_attachments import _issue
-from tests.e2e.test_issues import make_user
+from tests.e2e.conftest import Stack, make_user, new_issue
 from tests.e2e.web_server import web_server
 from tests.sessions import signed_in_token
 
@@ -134,7 +132,7 @@ def test_the_operator_sets_the_json_limit(stack: Stack, small_limits: str) -> No
 
 def test_uploads_have_their_own_larger_limit(stack: Stack, small_limits: str) -> None:
     reporter = make_user(stack, "rita@example.com", "REPORTER", "Rita Reporter")
-    issue_id = _issue(stack, reporter)
+    issue_id = new_issue(stack, reporter)
     token = signed_in_token(stack.env["SECRET_KEY"], stack.database_url, reporter)
     path = f"/api/issues/{issue_id}/attachments"
     with httpx.Client(

@@ -7,49 +7,10 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Stack
-from tests.sessions import signed_in_token
+from tests.e2e.conftest import Stack, make_user, signed_in
 from tracker.localdb import to_libpq
-
-PASSWORD = "correct horse battery"
-
-
-def make_user(stack: Stack, email: str, role: str, name: str) -> int:
-    stack.tracker(
-        "users", "create", "--email", email, "--password", PASSWORD, "--role", role,
-        "--name", name,
-    )  # fmt: skip
-    with psycopg.connect(to_libpq(stack.database_url)) as conn:
-        row = conn.execute("SELECT id FROM users WHERE email = %s", (email,)).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-def signed_in(
-    browser: Browser, stack: Stack, user_id: int, *, javascript: bool = True
-) -> BrowserContext:
-    """A browser session for the user. Until the sign-in pages exist this sets the session
-    cookie the web server reads, exactly as sign-in will."""
-    ctx = browser.new_context(
-        base_url=stack.web_url,
-        viewport={"width": 1280, "height": 900},
-        java_script_enabled=javascript,
-    )
-    ctx.set_default_timeout(10_000)
-    ctx.add_cookies(
-        [
-            {
-                "name": "tracker_access",
-                "value": signed_in_token(stack.env["SECRET_KEY"], stack.database_url, user_id),
-                "url": stack.web_url,
-                "httpOnly": True,
-                "sameSite": "Lax",
-            }
-        ]
-    )
-    return ctx
 
 
 @pytest.fixture

@@ -14,8 +14,15 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route, WebSocketRoute, expect
 
-from tests.e2e.conftest import Stack, live_frames, wait_until_live
-from tests.e2e.test_realtime import MARKER, People, row, still_same_document
+from tests.e2e.conftest import (
+    MARKER,
+    People,
+    Stack,
+    live_frames,
+    row,
+    still_same_document,
+    wait_until_live,
+)
 
 WS = re.compile(r"/api/ws$")
 

@@ -11,9 +11,15 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Stack, live_frames, wait_until_live
-from tests.e2e.test_issues import signed_in
-from tests.e2e.test_realtime import MARKER, People, still_same_document
+from tests.e2e.conftest import (
+    MARKER,
+    People,
+    Stack,
+    live_frames,
+    signed_in,
+    still_same_document,
+    wait_until_live,
+)
 from tracker.localdb import to_libpq
 
 COMMENTS = 250

@@ -8,40 +8,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
-from tests.e2e.conftest import Stack
-from tests.e2e.test_issues import make_user, signed_in
-from tests.sessions import signed_in_token
-
-MARKER = "set before the change; a reload or navigation would lose it"
-
-
-class People:
-    def __init__(self, browser: Browser, stack: Stack) -> None:
-        self.stack = stack
-        self.reporter_id = make_user(stack, "rae@example.com", "REPORTER", "Rae Reporter")
-        self.maintainer_id = make_user(stack, "mia@example.com", "MAINTAINER", "Mia Maintainer")
-        self.reporter = signed_in(browser, stack, self.reporter_id)
-        self.maintainer = signed_in(browser, stack, self.maintainer_id)
-
-    def api(self, user_id: int) -> httpx.Client:
-        token = signed_in_token(self.stack.env["SECRET_KEY"], self.stack.database_url, user_id)
-        return httpx.Client(
-            base_url=self.stack.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
-        )
-
-    def file_issue(self, title: str) -> int:
-        with self.api(self.reporter_id) as api:
-            resp = api.post("/api/issues", json={"title": title, "severity": "HIGH"})
-            resp.raise_for_status()
-            return int(resp.json()["id"])
-
-    def close(self) -> None:
-        self.reporter.close()
-        self.maintainer.close()
+from tests.e2e.conftest import MARKER, People, Stack, row, still_same_document
 
 
 @pytest.fixture
@@ -69,14 +39,6 @@ def open_live(context: BrowserContext, path: str, channel: str) -> Page:
         page.wait_for_timeout(50)
     page.evaluate("marker => { window.__liveMarker = marker; }", MARKER)
     return page
-
-
-def still_same_document(page: Page) -> None:
-    assert page.evaluate("() => window.__liveMarker") == MARKER
-
-
-def row(page: Page, issue_id: int) -> Any:
-    return page.get_by_test_id("issue-list").locator(f'li[data-issue-id="{issue_id}"]')
 
 
 def test_triage_reaches_the_reporters_open_pages_without_a_reload(people: People) -> None:

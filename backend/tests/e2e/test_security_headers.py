@@ -14,9 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Request, expect
 
-from tests.e2e.conftest import Stack, live_frames, wait_until_live
-from tests.e2e.test_attachments import _issue
-from tests.e2e.test_issues import make_user, signed_in
+from tests.e2e.conftest import Stack, live_frames, make_user, new_issue, signed_in, wait_until_live
 from tests.e2e.web_server import web_server
 from tests.sessions import signed_in_token
 
@@ -125,7 +123,7 @@ def test_each_page_gets_a_fresh_nonce_that_only_its_own_scripts_carry(stack: Sta
 
 def test_an_attachment_keeps_its_own_sandbox_policy_through_the_web_server(stack: Stack) -> None:
     reporter = make_user(stack, "rita@example.com", "REPORTER", "Rita Reporter")
-    issue_id = _issue(stack, reporter)
+    issue_id = new_issue(stack, reporter)
     token = signed_in_token(stack.env["SECRET_KEY"], stack.database_url, reporter)
     auth = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=stack.web_url, headers=auth, timeout=15) as web:

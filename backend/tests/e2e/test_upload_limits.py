@@ -14,9 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Stack, serve
-from tests.e2e.test_attachments import _png
-from tests.e2e.test_issues import make_user, signed_in
+from tests.e2e.conftest import Stack, make_user, png_bytes, serve, signed_in
 from tests.sessions import signed_in_token
 
 MAX_BYTES = 64 * 1024  # "64 KB"
@@ -89,7 +87,7 @@ def test_the_issue_page_counts_what_is_left_under_the_configured_limits(
         for n in range(MAX_FILES - 1):
             api.post(
                 f"/api/issues/{issue_id}/attachments",
-                files={"file": (f"shot{n}.png", _png(), "image/png")},
+                files={"file": (f"shot{n}.png", png_bytes(), "image/png")},
             ).raise_for_status()
 
     context = signed_in(browser, configured, reporter)
