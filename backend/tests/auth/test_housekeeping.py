@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.auth.flows import authorize, sign_in
 from tests.conftest import UserFactory
-from tracker.auth import service
+from tracker.auth import sessions as auth_sessions
 from tracker.auth.models import AuthorizationCode, RefreshToken
 from tracker.config import Settings
 
@@ -27,12 +27,12 @@ async def test_purge_removes_only_what_has_expired(
         update(RefreshToken).values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
     )
     await db.commit()
-    assert (await service.purge_expired(db, settings))["refresh_tokens"] == 0
+    assert (await auth_sessions.purge_expired(db, settings))["refresh_tokens"] == 0
     assert await db.scalar(select(func.count()).select_from(RefreshToken)) == 1
 
     await db.execute(update(RefreshToken).values(expires_at=datetime.now(UTC) - timedelta(days=2)))
     await db.commit()
-    removed = await service.purge_expired(db, settings)
+    removed = await auth_sessions.purge_expired(db, settings)
     await db.commit()
 
     assert removed == {

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tracker.auth import service
+from tracker.auth import sessions as auth_sessions
 from tracker.auth.models import User
 from tracker.auth.tokens import decode_access_token
 from tracker.config import Settings
@@ -95,7 +95,7 @@ async def _authenticate(session: AsyncSession, request: Request) -> User | None:
     claims = decode_access_token(settings, token)
     if claims is None:
         raise Unauthorized("The access token is invalid or expired", code="invalid_token")
-    user = await service.user_for_access(session, claims, request.app.state.access_cache)
+    user = await auth_sessions.user_for_access(session, claims, request.app.state.access_cache)
     request.state.user = user
     return user
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, Query, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from tracker.auth import oidc_service, service
+from tracker.auth import sessions as auth_sessions
 from tracker.auth.dependencies import AppSettings, ClientIp, SessionFactory, anyone
 from tracker.auth.oauth_errors import OAuthError
 from tracker.auth.schemas import (
@@ -111,7 +112,7 @@ async def revoke(
     token_type_hint: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Revocation (RFC 7009): ends the sign-in session the token belongs to. Always 200."""
-    await service.revoke(session, settings, token_value=token)
+    await auth_sessions.revoke(session, settings, token_value=token)
     return Response(status_code=status.HTTP_200_OK, headers=NO_STORE)
 
 

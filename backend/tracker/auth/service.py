@@ -1,10 +1,9 @@
-"""The authorization server: sign-up, the first-party login step, the token and revocation
-endpoints' logic, and the access-token session check."""
+"""The authorization server: sign-up, the first-party login step and the token endpoint's
+logic. Sessions and the access check are in `sessions.py`, throttling in `throttling.py`."""
 
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -12,8 +11,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tracker.auth import accounts, pkce, repository
-from tracker.auth.access_cache import AccessCache
+from tracker.auth import accounts, pkce, repository, throttling
 from tracker.auth.models import AuthorizationCode, RefreshToken, User
 from tracker.auth.oauth_errors import OAuthError
 from tracker.auth.passwords import (
@@ -22,9 +20,9 @@ from tracker.auth.passwords import (
     verify_password_off_loop,
 )
 from tracker.auth.schemas import AuthorizeRequest, AuthorizeResponse, Provider, TokenResponse
-from tracker.auth.tokens import AccessClaims, decode_access_token, issue_access_token
+from tracker.auth.tokens import issue_access_token
 from tracker.config import Settings
-from tracker.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
+from tracker.errors import BadRequest, Forbidden, Unauthorized
 from tracker.roles import Role
 
 FIRST_PARTY_CLIENT = "web"
@@ -61,23 +59,7 @@ async def signup(
 ) -> User:
     """Create a REPORTER. Each address may try `signup_max_per_address` times a window, taken
     or refused: the 409 for a registered address (docs/security.md) can be asked that often."""
-    wait = await repository.seconds_until_signup_allowed(
-        session,
-        ip=ip,
-        max_signups=settings.signup_max_per_address,
-        window_seconds=settings.signup_window_seconds,
-    )
-    if wait is not None:
-        minutes = (wait + 59) // 60
-        raise TooManyRequests(
-            f"Too many sign-ups from this address. Try again in {minutes} minute"
-            f"{'s' if minutes != 1 else ''}.",
-            retry_after=wait,
-            code="signup_throttled",
-        )
-    # Its own transaction, like a failed sign-in: a refused sign-up rolls the request's back.
-    async with sessions.begin() as own:
-        repository.add_signup_attempt(own, ip=ip)
+    await throttling.count_sign_up(session, sessions, settings, ip=ip)
     return await accounts.create_user(
         session, email=email, password=password, full_name=full_name, role=Role.REPORTER
     )
@@ -118,66 +100,6 @@ def check_authorization_request(
         )
 
 
-async def _throttle(session: AsyncSession, settings: Settings, *, email: str, ip: str) -> None:
-    """Refuse a sign-in attempt while guessing is being throttled (docs/security.md).
-
-    Failures are counted per account *and address*: guessing from one address blocks that
-    address for that account, never the owner signing in from elsewhere. An address guessing at
-    many accounts is blocked for all of them. Guesses at one account from many addresses are
-    slowed, not locked: each attempt waits twice as long as the one before, at most a minute.
-    """
-    waits = [
-        await repository.seconds_until_unthrottled(
-            session,
-            email=email,
-            ip=ip,
-            max_failures=settings.login_max_failures,
-            window_seconds=settings.login_window_seconds,
-        ),
-        await repository.seconds_until_unthrottled(
-            session,
-            ip=ip,
-            max_failures=settings.login_max_failures_per_address,
-            window_seconds=settings.login_window_seconds,
-        ),
-    ]
-    failures, since_last = await repository.recent_failures(
-        session, email=email, window_seconds=settings.login_window_seconds
-    )
-    excess = failures - settings.login_max_failures_per_account
-    if excess >= 0 and since_last is not None:
-        spacing = min(2.0**excess, ACCOUNT_DELAY_MAX_SECONDS)
-        if since_last < spacing:
-            waits.append(max(1, math.ceil(spacing - since_last)))
-    wait = max((w for w in waits if w is not None), default=None)
-    if wait is not None:
-        raise TooManyRequests(_try_again_in(wait), retry_after=wait, code="login_throttled")
-
-
-# An account guessed at from many addresses: the longest an attempt (the owner's too) waits.
-ACCOUNT_DELAY_MAX_SECONDS = 60.0
-
-
-def _try_again_in(seconds: int) -> str:
-    if seconds < 60:
-        unit = "second" if seconds == 1 else "seconds"
-        return f"Too many failed sign-in attempts. Try again in {seconds} {unit}."
-    minutes = (seconds + 59) // 60
-    return (
-        f"Too many failed sign-in attempts. Try again in {minutes} minute"
-        f"{'s' if minutes != 1 else ''}."
-    )
-
-
-async def _record_failure(
-    sessions: async_sessionmaker[AsyncSession], *, email: str, ip: str
-) -> None:
-    # Its own transaction: the request's transaction rolls back with the error it returns,
-    # and a failure that is not remembered cannot be throttled.
-    async with sessions.begin() as own:
-        repository.add_login_attempt(own, email=email, ip=ip)
-
-
 async def login(
     session: AsyncSession,
     sessions: async_sessionmaker[AsyncSession],
@@ -194,10 +116,10 @@ async def login(
         code_challenge_method=request.code_challenge_method,
     )
     email = request.email.strip().lower()
-    await _throttle(session, settings, email=email, ip=ip)
+    await throttling.check_sign_in(session, settings, email=email, ip=ip)
     user = await accounts.get_user_by_email(session, email)
     if user is None or not await verify_password_off_loop(user.password_hash, request.password):
-        await _record_failure(sessions, email=email, ip=ip)
+        await throttling.record_failed_sign_in(sessions, email=email, ip=ip)
         raise Unauthorized(
             "The e-mail address or password is incorrect", code="invalid_credentials"
         )
@@ -393,76 +315,4 @@ async def _rotate(
     row.used_at = now()
     return await _issue_tokens(
         session, settings, user_id=user.id, client_id=client_id, family_id=row.family_id
-    )
-
-
-# --- revocation and sessions -----------------------------------------------------------------
-
-
-async def revoke(session: AsyncSession, settings: Settings, *, token_value: str | None) -> None:
-    """RFC 7009: revoke the sign-in session a refresh or access token belongs to. Unknown and
-    invalid tokens are not an error: the client's goal, the token being unusable, is met."""
-    if not token_value:
-        return
-    row = await repository.get_refresh_token(session, digest(token_value))
-    if row is not None:
-        await repository.revoke_family(session, row.family_id)
-        return
-    claims = decode_access_token(settings, token_value)
-    if claims is not None:
-        await repository.revoke_family(session, claims.session_id)
-
-
-async def end_all_sessions(session: AsyncSession, user_id: int) -> None:
-    await repository.revoke_user_tokens(session, user_id)
-
-
-async def user_for_access(
-    session: AsyncSession, claims: AccessClaims, remembered: AccessCache | None = None
-) -> User:
-    """The active user an access token speaks for; its session must not have been ended.
-
-    With `remembered` (the app's AccessCache), an answer this process has already read is used
-    for as long as no change to that user or sign-in session has been announced."""
-    key = (claims.user_id, claims.session_id)
-    values = remembered.get(key) if remembered is not None else None
-    if values is None:
-        generation = remembered.generation if remembered is not None else 0
-        row = await repository.access_check(session, claims.user_id, claims.session_id)
-        if row is None or not row["is_active"]:
-            raise Unauthorized("This account is not active", code="inactive_account")
-        if row["session_ended"]:
-            raise Unauthorized("This session has ended; sign in again", code="session_ended")
-        values = {c.key: row[c.key] for c in repository.USER_COLUMNS}
-        values["role"] = Role(values["role"])
-        if remembered is not None:
-            remembered.put(key, values, generation)
-    # A detached User built from plain columns, new for each request: an ORM load (identity
-    # map, instance state) on every request costs several times the query itself.
-    return User(**values)
-
-
-async def live_sessions(session: AsyncSession, session_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """The sign-in sessions among these that have not ended (for open sockets' re-checks)."""
-    if not session_ids:
-        return set()
-    return await repository.live_sessions(session, session_ids)
-
-
-# Expired refresh tokens are kept a day, so a client presenting one just after it lapsed is told
-# "expired" rather than "unknown", and reuse detection still sees its family.
-REFRESH_TOKEN_KEEP = timedelta(days=1)
-
-
-async def purge_expired(session: AsyncSession, settings: Settings) -> dict[str, int]:
-    """Delete expired codes, OIDC states, refresh tokens (a day after expiry) and sign-in
-    failures and sign-ups older than their throttling windows; the worker's clean-up job.
-    Rows removed per table."""
-    current = now()
-    return await repository.purge_expired(
-        session,
-        now=current,
-        refresh_before=current - REFRESH_TOKEN_KEEP,
-        attempts_before=current - timedelta(seconds=settings.login_window_seconds),
-        signups_before=current - timedelta(seconds=settings.signup_window_seconds),
     )

@@ -14,7 +14,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tracker.auth import service as auth
+from tracker.auth import sessions as auth_sessions
 from tracker.auth.dependencies import ACCESS_COOKIE
 from tracker.auth.tokens import decode_access_token
 from tracker.config import Settings
@@ -65,7 +65,9 @@ async def authenticate_socket(
     async with sessionmaker() as session:
         # The same check as every HTTP request: an active account and a live sign-in session.
         try:
-            user = await auth.user_for_access(session, claims, websocket.app.state.access_cache)
+            user = await auth_sessions.user_for_access(
+                session, claims, websocket.app.state.access_cache
+            )
         except Unauthorized as exc:
             raise SocketRefused(exc.detail) from exc
         return Viewer(user.id, user.full_name, user.role, claims.session_id, user.is_active)

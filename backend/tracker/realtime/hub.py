@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tracker.auth import service as auth
+from tracker.auth import sessions as auth_sessions
 from tracker.config import Settings
 from tracker.observability.logging import get_logger
 from tracker.observability.metrics import WS_CONNECTIONS, WS_DROPPED
@@ -195,7 +195,9 @@ class Hub:
             return
         async with self.sessionmaker() as session:
             rows = await repository.viewers(session, list({c.viewer.id for c in conns}))
-            live = await auth.live_sessions(session, list({c.viewer.session_id for c in conns}))
+            live = await auth_sessions.live_sessions(
+                session, list({c.viewer.session_id for c in conns})
+            )
         for conn in conns:
             row = rows.get(conn.viewer.id)
             if row is None or not row.is_active:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.auth import service as auth
+from tracker.auth import sessions as auth_sessions
 from tracker.auth.models import User
 from tracker.errors import Conflict, NotFound
 from tracker.roles import Role
@@ -68,5 +68,5 @@ async def update_user(
     user.is_active = new_active
     await session.flush()
     if deactivated:
-        await auth.end_all_sessions(session, user.id)
+        await auth_sessions.end_all_sessions(session, user.id)
     return UserOut.model_validate(user)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracker.auth.service import purge_expired
+from tracker.auth.sessions import purge_expired
 from tracker.config import Settings
 from tracker.stats.service import aggregate_daily_stats
 from tracker.worker.sweep import sweep_orphans
