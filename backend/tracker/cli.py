@@ -10,8 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +18,7 @@ from typing import Annotated
 import typer
 
 from tracker.config import REPO_ROOT, Settings, get_settings
+from tracker.supervision import WorkerRestarts, wait_http
 
 app = typer.Typer(help="Issues & Insights Tracker", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
@@ -272,50 +272,6 @@ async def _ensure_first_admin(url: str, settings: Settings) -> str | None:
         await engine.dispose()
 
 
-def _wait_http(
-    url: str, timeout: float, proc: subprocess.Popen[bytes], cancelled: Callable[[], bool]
-) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None or cancelled():
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback URL
-                if resp.status < 500:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
-class WorkerRestarts:
-    """When to start a crashed worker again: after 1 s, then twice as long each time it crashes
-    again soon after starting (at most a minute), and at once after a long healthy run."""
-
-    FIRST_DELAY, MAX_DELAY, HEALTHY_RUN = 1.0, 60.0, 120.0
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.delay = self.FIRST_DELAY
-        self.started = clock()
-        self.restart_at: float | None = None
-
-    def due(self, returncode: int) -> bool:
-        """Called while the worker is down; True when it is time to start it again."""
-        now = self.clock()
-        if self.restart_at is None:
-            if now - self.started >= self.HEALTHY_RUN:
-                self.delay = self.FIRST_DELAY
-            _echo(f"worker exited with code {returncode}; restarting in {self.delay:g} s")
-            self.restart_at = now + self.delay
-            self.delay = min(self.delay * 2, self.MAX_DELAY)
-        if now < self.restart_at:
-            return False
-        self.restart_at, self.started = None, now
-        return True
-
-
 @app.command()
 def up(
     web: Annotated[
@@ -351,11 +307,11 @@ def up(
         def start_worker() -> subprocess.Popen[bytes]:
             return subprocess.Popen([tracker_bin, "worker"], env=env)  # noqa: S603
 
-        worker = WorkerRestarts()
+        worker = WorkerRestarts(say=_echo)
         try:
             procs.append(("api", subprocess.Popen([tracker_bin, "serve"], env=env)))  # noqa: S603
             procs.append(("worker", start_worker()))
-            if not _wait_http(f"{api_url}/healthz", 60, procs[0][1], lambda: stopping):
+            if not wait_http(f"{api_url}/healthz", 60, procs[0][1], lambda: stopping):
                 if stopping:
                     return
                 _echo("The API did not start; see its log above.")
@@ -372,7 +328,7 @@ def up(
                 procs.append(
                     ("web", subprocess.Popen(["node", "server.js"], cwd=frontend, env=web_env))  # noqa: S607
                 )
-                if not _wait_http(f"{settings.web_origin}/", 60, procs[-1][1], lambda: stopping):
+                if not wait_http(f"{settings.web_origin}/", 60, procs[-1][1], lambda: stopping):
                     if stopping:
                         return
                     _echo("The web server did not start; see its log above.")

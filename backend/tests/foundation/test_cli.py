@@ -18,11 +18,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from tracker.cli import WorkerRestarts
 from tracker.cli import app as cli
 from tracker.config import get_settings
 from tracker.localdb import EmbeddedPostgres, free_port, to_libpq
 from tracker.migrations import head_revision
+from tracker.supervision import WorkerRestarts
 
 runner = CliRunner()
 TRACKER = str(Path(sys.executable).parent / "tracker")
@@ -145,7 +145,7 @@ def _child_running(parent: int, command: str) -> int:
 
 def test_worker_restarts_back_off_and_reset_after_a_healthy_run() -> None:
     now = [0.0]
-    restarts = WorkerRestarts(clock=lambda: now[0])
+    restarts = WorkerRestarts(clock=lambda: now[0], say=lambda _: None)
     waits = []
     for _ in range(8):
         down_at = now[0]
