@@ -205,10 +205,10 @@ def seed_users(conn: psycopg.Connection[Any]) -> dict[str, int]:
             role = "ADMIN" if uid == 1 else "MAINTAINER" if uid <= 1 + N_MAINTAINERS else "REPORTER"
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
             email = f"{role.lower()}{uid}@example.com"
-            yield (uid, email, name, password_hash, role, True, created, created)
+            yield (uid, email, f"{role.lower()}{uid}", name, password_hash, role, True, created, created)
 
     with conn.cursor() as cur:
-        cols = ("id", "email", "full_name", "password_hash", "role", "is_active")
+        cols = ("id", "email", "username", "full_name", "password_hash", "role", "is_active")
         _copy(cur, "users", (*cols, "created_at", "updated_at"), users())
         _copy(
             cur,

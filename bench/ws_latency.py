@@ -103,6 +103,7 @@ async def _seed(url: str, settings: Settings) -> tuple[int, int, str]:
     async with make_sessionmaker(engine)() as session:
         user = User(
             email="bench@example.com",
+            username="bench",
             full_name="Bench",
             password_hash=None,
             role=Role.MAINTAINER,

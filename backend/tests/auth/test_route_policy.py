@@ -112,6 +112,10 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[Role | None, int]]] = {
         lambda w, h: _get(w, h, "/api/users/me"),
         {None: 401, Role.REPORTER: 200, Role.MAINTAINER: 200, Role.ADMIN: 200},
     ),
+    ("PATCH", "/api/users/me"): (
+        lambda w, h: w.client.patch("/api/users/me", json={"full_name": "Renamed"}, headers=h),
+        {None: 401, Role.REPORTER: 200, Role.MAINTAINER: 200, Role.ADMIN: 200},
+    ),
     ("GET", "/api/users"): (
         lambda w, h: _get(w, h, "/api/users"),
         {None: 401, Role.REPORTER: 403, Role.MAINTAINER: 403, Role.ADMIN: 200},

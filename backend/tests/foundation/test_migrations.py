@@ -55,23 +55,23 @@ def test_upgrade_downgrade_upgrade_and_models_match(scratch_url: str) -> None:
 def test_constraints_guard_the_data(database_url: str) -> None:
     with psycopg.connect(to_libpq(database_url)) as conn:
         conn.execute(
-            "INSERT INTO users (email, full_name, role) VALUES ('a@example.com', 'A', 'REPORTER')"
+            "INSERT INTO users (email, username, full_name, role) VALUES ('a@example.com', 'ax', 'A', 'REPORTER')"
         )
         with pytest.raises(psycopg.errors.CheckViolation):
             conn.execute(
-                "INSERT INTO users (email, full_name, role) VALUES ('b@example.com', 'B', 'GOD')"
+                "INSERT INTO users (email, username, full_name, role) VALUES ('b@example.com', 'bx', 'B', 'GOD')"
             )
         conn.rollback()
         conn.execute(
-            "INSERT INTO users (email, full_name, role) VALUES ('a@example.com', 'A', 'REPORTER')"
+            "INSERT INTO users (email, username, full_name, role) VALUES ('a@example.com', 'ax', 'A', 'REPORTER')"
         )
         with pytest.raises(psycopg.errors.UniqueViolation):
             conn.execute(
-                "INSERT INTO users (email, full_name, role) VALUES ('A@EXAMPLE.COM', 'A2', 'REPORTER')"
+                "INSERT INTO users (email, username, full_name, role) VALUES ('A@EXAMPLE.COM', 'a2', 'A2', 'REPORTER')"
             )
         conn.rollback()
         uid = conn.execute(
-            "INSERT INTO users (email, full_name, role) VALUES ('c@example.com', 'C', 'REPORTER') RETURNING id"
+            "INSERT INTO users (email, username, full_name, role) VALUES ('c@example.com', 'cx', 'C', 'REPORTER') RETURNING id"
         ).fetchone()[0]  # type: ignore[index]
         iid = conn.execute(
             "INSERT INTO issues (title, severity, reporter_id) VALUES ('t', 'HIGH', %s) RETURNING id",

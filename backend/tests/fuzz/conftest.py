@@ -66,6 +66,7 @@ async def world(
         for n, role in enumerate((Role.ADMIN, Role.MAINTAINER, Role.REPORTER, Role.REPORTER)):
             user = User(
                 email=f"{role.value.lower()}{n}@example.com",
+                username=f"{role.value.lower()}{n}",
                 full_name=f"{role.value.title()} {n}",
                 password_hash=password_hash,
                 role=role,

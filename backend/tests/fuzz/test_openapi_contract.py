@@ -171,7 +171,7 @@ async def test_an_undeclared_method_is_405_allowing_exactly_the_declared_ones(
         ("PUT", "/api/issues/7", "DELETE, GET, PATCH"),
         ("DELETE", "/api/issues", "GET, POST"),
         ("PATCH", "/api/issues/similar", "GET"),
-        ("PATCH", "/api/users/me", "GET"),
+        ("PUT", "/api/users/me", "GET, PATCH"),
         ("DELETE", "/api/attachments/limits", "GET"),
     ],
 )

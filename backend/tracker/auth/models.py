@@ -3,19 +3,25 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tracker.auth.handles import PATTERN as HANDLE_PATTERN
 from tracker.db import Base, Timestamped, str_enum
 from tracker.roles import Role
 
 
 class User(Timestamped, Base):
     __tablename__ = "users"
-    __table_args__ = (Index("uq_users_email_lower", func.lower(text("email")), unique=True),)
+    __table_args__ = (
+        Index("uq_users_email_lower", func.lower(text("email")), unique=True),
+        CheckConstraint(f"username ~ '{HANDLE_PATTERN}'", name="username_format"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320))
+    # The @handle people are mentioned by (auth/handles.py).
+    username: Mapped[str] = mapped_column(String(39), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     # Null for accounts that only sign in through an external OpenID provider.
     password_hash: Mapped[str | None] = mapped_column(String(255))

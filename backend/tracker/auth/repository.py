@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select, text, update
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.auth.access_cache import forget_session_everywhere, forget_user_everywhere
@@ -134,6 +134,19 @@ async def count_users_with_role(session: AsyncSession, role: Role) -> int:
 def add_user(session: AsyncSession, user: User) -> User:
     session.add(user)
     return user
+
+
+async def handles_like(session: AsyncSession, base: str) -> set[str]:
+    """Handles that are `base` or `base-<suffix>`: what a new handle made from `base` avoids."""
+    stmt = select(User.username).where(
+        or_(User.username == base, User.username.startswith(base[:30], autoescape=True))
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
+async def user_id_with_handle(session: AsyncSession, username: str) -> int | None:
+    stmt = select(User.id).where(User.username == username)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 # --- login attempts --------------------------------------------------------------------------

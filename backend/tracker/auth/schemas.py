@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from tracker.auth import handles
 from tracker.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from tracker.inputs import NUL_FREE
 
@@ -24,6 +25,13 @@ class SignupRequest(BaseModel):
         json_schema_extra={"minLength": MIN_LENGTH, "maxLength": MAX_LENGTH},
     )
     full_name: str = Field(default="", max_length=200, pattern=NUL_FREE)
+    username: str | None = Field(
+        default=None,
+        min_length=handles.MIN_LENGTH,
+        max_length=handles.MAX_LENGTH,
+        pattern=handles.PATTERN,
+        description="The @handle to be mentioned by; made from the e-mail address when absent",
+    )
 
 
 class AuthorizeRequest(BaseModel):

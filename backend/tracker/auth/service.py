@@ -56,12 +56,18 @@ async def signup(
     password: str,
     full_name: str,
     ip: str,
+    username: str | None = None,
 ) -> User:
     """Create a REPORTER. Each address may try `signup_max_per_address` times a window, taken
     or refused: the 409 for a registered address (docs/security.md) can be asked that often."""
     await throttling.count_sign_up(session, sessions, settings, ip=ip)
     return await accounts.create_user(
-        session, email=email, password=password, full_name=full_name, role=Role.REPORTER
+        session,
+        email=email,
+        password=password,
+        full_name=full_name,
+        role=Role.REPORTER,
+        username=username,
     )
 
 

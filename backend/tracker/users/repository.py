@@ -13,6 +13,7 @@ from tracker.roles import STAFF_ROLES, Role
 LIST_COLUMNS = (
     User.id,
     User.email,
+    User.username,
     User.full_name,
     User.role,
     User.is_active,
@@ -79,7 +80,7 @@ async def list_page(
 
 async def list_staff(session: AsyncSession) -> Sequence[Any]:
     stmt = (
-        select(User.id, User.full_name, User.email, User.role)
+        select(User.id, User.full_name, User.username, User.email, User.role)
         .where(User.role.in_(STAFF_ROLES), User.is_active.is_(True))
         .order_by(func.lower(User.full_name), User.id)
     )

@@ -20,7 +20,7 @@ from tracker.errors import problems
 from tracker.inputs import INT4_MAX, NUL_FREE, JsonBodyRoute
 from tracker.roles import Role
 from tracker.users import service
-from tracker.users.schemas import StaffMember, UserOut, UserPage, UserUpdate
+from tracker.users.schemas import ProfileUpdate, StaffMember, UserOut, UserPage, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"], route_class=JsonBodyRoute)
 # Sign-up makes an account without one: it sits with the auth routes in the API's layout.
@@ -31,6 +31,16 @@ public_router = APIRouter(tags=["auth"], dependencies=[Depends(anyone)], route_c
 async def me(user: CurrentUser) -> UserOut:
     """The signed-in user."""
     return UserOut.model_validate(user)
+
+
+@router.patch(
+    "/me",
+    response_model=UserOut,
+    responses=problems((409, "The username is taken")),
+)
+async def update_me(changes: ProfileUpdate, user: CurrentUser, session: DbSession) -> UserOut:
+    """Change your own username or name."""
+    return await service.update_profile(session, user_id=user.id, changes=changes)
 
 
 @router.get("", response_model=UserPage)
@@ -60,7 +70,9 @@ async def staff(_staff: StaffUser, session: DbSession) -> list[StaffMember]:
 @router.patch(
     "/{user_id:int}",
     response_model=UserOut,
-    responses=problems(404, (409, "It would leave no active admin, or demote the caller")),
+    responses=problems(
+        404, (409, "It would leave no active admin, demote the caller, or take a username in use")
+    ),
 )
 async def update_user(
     user_id: Annotated[int, Path(ge=1, le=INT4_MAX)],
@@ -99,5 +111,6 @@ async def signup(
         password=body.password,
         full_name=body.full_name,
         ip=ip,
+        username=body.username,
     )
     return UserOut.model_validate(user)

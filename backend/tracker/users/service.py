@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracker.auth import accounts
 from tracker.auth import sessions as auth_sessions
 from tracker.auth.models import User
 from tracker.errors import Conflict, NotFound
 from tracker.roles import Role
 from tracker.users import repository
-from tracker.users.schemas import StaffMember, UserOut, UserPage, UserUpdate
+from tracker.users.schemas import ProfileUpdate, StaffMember, UserOut, UserPage, UserUpdate
 
 
 async def list_users(
@@ -66,7 +67,23 @@ async def update_user(
     deactivated = user.is_active and not new_active
     user.role = new_role
     user.is_active = new_active
+    if changes.username is not None and changes.username != user.username:
+        await accounts.check_handle(session, changes.username, owner=user.id)
+        user.username = changes.username
     await session.flush()
     if deactivated:
         await auth_sessions.end_all_sessions(session, user.id)
+    return UserOut.model_validate(user)
+
+
+async def update_profile(session: AsyncSession, *, user_id: int, changes: ProfileUpdate) -> UserOut:
+    user = await repository.lock(session, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} does not exist", code="user_not_found")
+    if changes.username is not None and changes.username != user.username:
+        await accounts.check_handle(session, changes.username, owner=user.id)
+        user.username = changes.username
+    if changes.full_name is not None:
+        user.full_name = changes.full_name.strip()
+    await session.flush()
     return UserOut.model_validate(user)

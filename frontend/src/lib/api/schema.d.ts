@@ -525,7 +525,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update Me
+         * @description Change your own username or name.
+         */
+        patch: operations["update_me_api_users_me_patch"];
         trace?: never;
     };
     "/api/users/staff": {
@@ -1053,6 +1057,16 @@ export interface components {
              */
             type: string | null;
         };
+        /**
+         * ProfileUpdate
+         * @description What people change about themselves.
+         */
+        ProfileUpdate: {
+            /** Full Name */
+            full_name?: string | null;
+            /** Username */
+            username?: string | null;
+        };
         /** Provider */
         Provider: {
             /** Id */
@@ -1109,6 +1123,11 @@ export interface components {
              * @description At least 4 different characters, and not the e-mail address
              */
             password: string;
+            /**
+             * Username
+             * @description The @handle to be mentioned by; made from the e-mail address when absent
+             */
+            username?: string | null;
         };
         /** SimilarIssue */
         SimilarIssue: {
@@ -1132,6 +1151,8 @@ export interface components {
             /** Id */
             id: number;
             role: components["schemas"]["Role"];
+            /** Username */
+            username: string;
         };
         /** StatsSummary */
         StatsSummary: {
@@ -1306,6 +1327,8 @@ export interface components {
             /** Last Login At */
             last_login_at: string | null;
             role: components["schemas"]["Role"];
+            /** Username */
+            username: string;
         };
         /** UserPage */
         UserPage: {
@@ -1333,6 +1356,8 @@ export interface components {
             /** Is Active */
             is_active?: boolean | null;
             role?: components["schemas"]["Role"] | null;
+            /** Username */
+            username?: string | null;
         };
     };
     responses: never;
@@ -3222,6 +3247,77 @@ export interface operations {
             };
         };
     };
+    update_me_api_users_me_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Not signed in, or the access token is invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The username is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the API accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A value is invalid; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     staff_api_users_staff_get: {
         parameters: {
             query?: never;
@@ -3315,7 +3411,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description It would leave no active admin, or demote the caller */
+            /** @description It would leave no active admin, demote the caller, or take a username in use */
             409: {
                 headers: {
                     [name: string]: unknown;
