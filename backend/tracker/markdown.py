@@ -4,14 +4,21 @@ Two layers: markdown-it renders with raw HTML disabled (so `<script>` in the sou
 then nh3 cleans the result against a strict allow-list — tags, attributes and URL schemes — so
 nothing the parser lets through by accident (a `javascript:` link, an inline SVG, an event
 handler) reaches a browser. Links are marked `nofollow noopener noreferrer`.
+
+`@handle` in running text (not in code, not inside a link, not part of an e-mail address)
+becomes a link to that person's page, whether or not anyone holds the handle: the HTML must
+not tell its author who exists. `mentioned_handles` reads the same handles for notifications.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 
 from tracker.offload import MARKDOWN_RENDERING
 
@@ -24,7 +31,7 @@ ALLOWED_TAGS = frozenset(
     }
 )  # fmt: skip
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
-    "a": {"href", "title"},
+    "a": {"href", "title", "class"},
     "img": {"src", "alt", "title"},
     "ol": {"start"},
     "th": {"style"},
@@ -37,16 +44,72 @@ LINK_REL = "nofollow noopener noreferrer"
 _CODE_CLASS_PREFIX = "language-"
 
 
+# A handle (auth/handles.py) after anything but a letter, digit, '@', '/', '.', '_' or '-'.
+# Handles are lowercase; `@Bob` mentions `bob`, as people type names.
+MENTION = re.compile(r"(?<![\w@/.-])@([a-z0-9_-]{2,39})(?![\w-])", re.IGNORECASE)
+MENTION_CLASS = "mention"
+
+
+def mention_href(handle: str) -> str:
+    return f"/people/{handle}"
+
+
+def _mentions(state: StateCore) -> None:
+    """Split text tokens around @handles into links (a core rule, after inline parsing)."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        out: list[Token] = []
+        in_link = 0
+        for token in block.children:
+            in_link += {"link_open": 1, "link_close": -1}.get(token.type, 0)
+            if token.type != "text" or in_link or "@" not in token.content:
+                out.append(token)
+                continue
+            at = 0
+            for match in MENTION.finditer(token.content):
+                if match.start() > at:
+                    out.append(_text(token.content[at : match.start()]))
+                link = Token("link_open", "a", 1)
+                link.attrs = {"href": mention_href(match[1].lower()), "class": MENTION_CLASS}
+                out += [link, _text(match[0]), Token("link_close", "a", -1)]
+                at = match.end()
+            if at < len(token.content):
+                out.append(_text(token.content[at:]))
+        block.children = out
+
+
+def _text(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
+def mentioned_handles(source: str) -> set[str]:
+    """The handles a Markdown text mentions, exactly those `render_markdown` links."""
+    prefix = mention_href("")
+    return {
+        str(token.attrs["href"]).removeprefix(prefix)
+        for block in _parser().parse(source)
+        for token in block.children or ()
+        if token.type == "link_open" and token.attrs.get("class") == MENTION_CLASS
+    }
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "breaks": True}).enable(
+    md = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable(
         ["table", "strikethrough"]
     )
+    md.core.ruler.push("mentions", _mentions)
+    return md
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "class":
         if tag == "code" and value.startswith(_CODE_CLASS_PREFIX) and value[9:].isalnum():
+            return value
+        if tag == "a" and value == MENTION_CLASS:
             return value
         return None
     if attribute == "style":
