@@ -24,9 +24,11 @@ app = typer.Typer(help="Issues & Insights Tracker", no_args_is_help=True, add_co
 db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts", no_args_is_help=True)
 jobs_app = typer.Typer(help="The worker's scheduled jobs", no_args_is_help=True)
+mail_app = typer.Typer(help="Outgoing e-mail", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(mail_app, name="mail")
 
 LOCAL_DATABASE = "tracker"
 
@@ -272,6 +274,30 @@ async def _ensure_first_admin(url: str, settings: Settings) -> str | None:
         await engine.dispose()
 
 
+@mail_app.command("test")
+def mail_test(
+    to: Annotated[str, typer.Option("--to", help="Where to send the test message")],
+) -> None:
+    """Send a test message through the configured SMTP server and print its answer."""
+    from tracker.mail import Mail, MailError, send
+
+    settings = get_settings()
+    if not settings.mail_enabled:
+        _echo("E-mail is off: set SMTP_HOST (docs/operations.md) to send mail.")
+        raise typer.Exit(1)
+    mail = Mail(
+        to=to,
+        subject="Test message from the Issues & Insights Tracker",
+        text=f"This is a test message from the tracker at {settings.web_origin}.\n",
+    )
+    try:
+        answer = asyncio.run(send(settings, mail))
+    except MailError as exc:
+        _echo(f"Not sent: {exc}")
+        raise typer.Exit(1) from exc
+    typer.echo(f"Accepted by {settings.smtp_host}:{settings.smtp_port}: {answer}")
+
+
 @app.command()
 def up(
     web: Annotated[
@@ -284,6 +310,8 @@ def up(
     settings = get_settings()
     if settings.signing_key_origin == "generated":
         _echo(f"Made this install's signing key in {settings.secret_key_file} (mode 0600, kept)")
+    if not settings.mail_enabled:
+        _echo("E-mail is off (no SMTP_HOST): notifications stay in the app's inbox.")
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     stopping = False
 

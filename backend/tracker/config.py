@@ -8,6 +8,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -96,6 +97,15 @@ class Settings(BaseSettings):
     oidc_client_secret: str | None = None
     oidc_provider_name: str = "Google"
 
+    # Outgoing e-mail; without SMTP_HOST it is off and notifications stay in the app.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    mail_from: str | None = None
+
     # Swagger UI at /api/docs; unset: public everywhere but production.
     api_docs_public: bool | None = None
 
@@ -149,6 +159,16 @@ class Settings(BaseSettings):
     @property
     def oauth_redirect_uri(self) -> str:
         return f"{self.web_origin.rstrip('/')}/auth/callback"
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def mail_sender(self) -> str:
+        """The From address: MAIL_FROM, or no-reply at the web origin's host."""
+        host = urlsplit(self.web_origin).hostname or "localhost"
+        return self.mail_from or f"Issues & Insights Tracker <no-reply@{host}>"
 
     @property
     def oidc_enabled(self) -> bool:

@@ -214,6 +214,7 @@ def test_up_starts_api_and_worker_makes_the_first_admin_and_stops_everything(
     assert f"Made this install's signing key in {tmp_path / 'secret_key'}" in output
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
     assert "Tracker is running" in output
+    assert output.count("E-mail is off (no SMTP_HOST)") == 1
     assert EmbeddedPostgres(tmp_path / "pg").running_port() is None, "PostgreSQL left running"
     assert _get(f"http://127.0.0.1:{port}/healthz") == 0, "API left running"
 
