@@ -1,7 +1,5 @@
+import type { Role } from '$lib/api/enums';
 import type { Tone } from '$lib/components/ui';
-
-export const ROLES = ['REPORTER', 'MAINTAINER', 'ADMIN'] as const;
-export type Role = (typeof ROLES)[number];
 
 const LABEL: Record<Role, string> = {
 	REPORTER: 'Reporter',

@@ -1,4 +1,5 @@
 // The WebSocket protocol of WS /api/ws (docs/realtime.md has the whole story).
+import type { Role } from '$lib/api/enums';
 
 /** `issues` (the list), `issue:<id>` (one issue, with presence) or `stats` (the dashboard). */
 export type Channel = 'issues' | 'stats' | `issue:${number}`;
@@ -38,7 +39,7 @@ export interface PresenceData {
 }
 
 export interface Me extends Person {
-	role: 'ADMIN' | 'MAINTAINER' | 'REPORTER';
+	role: Role;
 }
 
 export type ServerMessage =

@@ -2,18 +2,11 @@ import type { PageServerLoad } from './$types';
 import type { Schemas } from '$lib/server/api';
 import { streamPosition } from '$lib/server/realtime';
 import { failLoad, issueApi } from './issues.server';
+import { oneOf, SEVERITIES, STATUSES, type Severity, type Status } from '$lib/api/enums';
 
-const STATUSES = ['OPEN', 'TRIAGED', 'IN_PROGRESS', 'DONE'] as const;
-const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 const SORTS = ['-created', 'created', '-updated', 'updated', '-severity', 'severity'] as const;
 
-type Status = (typeof STATUSES)[number];
-type Severity = (typeof SEVERITIES)[number];
 type Sort = (typeof SORTS)[number];
-
-function pick<T extends string>(value: string | null, allowed: readonly T[]): T | undefined {
-	return allowed.find((a) => a === value);
-}
 
 export const load: PageServerLoad = async (event) => {
 	const { url, setHeaders } = event;
@@ -21,11 +14,11 @@ export const load: PageServerLoad = async (event) => {
 	const p = url.searchParams;
 	const filters = {
 		q: (p.get('q') ?? '').trim().slice(0, 200),
-		status: pick(p.get('status'), STATUSES) ?? '',
-		severity: pick(p.get('severity'), SEVERITIES) ?? '',
+		status: oneOf(STATUSES, p.get('status')) ?? '',
+		severity: oneOf(SEVERITIES, p.get('severity')) ?? '',
 		tag: (p.get('tag') ?? '').trim().slice(0, 30),
 		assignee: /^(\d{1,10}|me|none)$/.test(p.get('assignee') ?? '') ? p.get('assignee')! : '',
-		sort: pick(p.get('sort'), SORTS) ?? ''
+		sort: oneOf(SORTS, p.get('sort')) ?? ''
 	};
 	const cursor = p.get('cursor') ?? undefined;
 

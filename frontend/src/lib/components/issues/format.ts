@@ -1,5 +1,6 @@
 // Human wording for activity-history entries.
-import { statusLabel, severityLabel, type IssueStatus, type Severity } from '$lib/components/ui';
+import type { Severity, Status } from '$lib/api/enums';
+import { statusLabel, severityLabel } from '$lib/components/ui';
 
 type Change = [unknown, unknown];
 interface Person {
@@ -18,7 +19,7 @@ export function describeChanges(changes: Record<string, Change>): string[] {
 		switch (field) {
 			case 'status':
 				out.push(
-					`moved this from ${statusLabel(before as IssueStatus)} to ${statusLabel(after as IssueStatus)}`
+					`moved this from ${statusLabel(before as Status)} to ${statusLabel(after as Status)}`
 				);
 				break;
 			case 'severity':

@@ -1,21 +1,16 @@
 // Colour language of the product: one tone per issue status and per severity, used by badges,
 // charts and anywhere else a status or severity is shown.
+import type { Severity, Status } from '$lib/api/enums';
 
 export type Tone = 'neutral' | 'blue' | 'violet' | 'teal' | 'green' | 'amber' | 'orange' | 'red';
 
-export const ISSUE_STATUSES = ['OPEN', 'TRIAGED', 'IN_PROGRESS', 'DONE'] as const;
-export type IssueStatus = (typeof ISSUE_STATUSES)[number];
-
-export const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-const STATUS_TONE: Record<IssueStatus, Tone> = {
+const STATUS_TONE: Record<Status, Tone> = {
 	OPEN: 'blue',
 	TRIAGED: 'violet',
 	IN_PROGRESS: 'teal',
 	DONE: 'green'
 };
-const STATUS_LABEL: Record<IssueStatus, string> = {
+const STATUS_LABEL: Record<Status, string> = {
 	OPEN: 'Open',
 	TRIAGED: 'Triaged',
 	IN_PROGRESS: 'In progress',
@@ -34,8 +29,8 @@ const SEVERITY_LABEL: Record<Severity, string> = {
 	CRITICAL: 'Critical'
 };
 
-export const statusTone = (status: IssueStatus): Tone => STATUS_TONE[status] ?? 'neutral';
-export const statusLabel = (status: IssueStatus): string => STATUS_LABEL[status] ?? status;
+export const statusTone = (status: Status): Tone => STATUS_TONE[status] ?? 'neutral';
+export const statusLabel = (status: Status): string => STATUS_LABEL[status] ?? status;
 export const severityTone = (severity: Severity): Tone => SEVERITY_TONE[severity] ?? 'neutral';
 export const severityLabel = (severity: Severity): string => SEVERITY_LABEL[severity] ?? severity;
 

@@ -1,18 +1,14 @@
 import { error, fail } from '@sveltejs/kit';
 import { api } from '$lib/server/api';
-import { ROLES, type Role } from '$lib/auth/roles';
+import { oneOf, ROLES, type Role } from '$lib/api/enums';
 import type { Actions, PageServerLoad } from './$types';
 
 const PAGE_SIZE = 25;
 
-function isRole(value: unknown): value is Role {
-	return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
-
 export const load: PageServerLoad = async ({ locals, url, fetch }) => {
 	const q = url.searchParams.get('q')?.trim() || undefined;
 	const roleParam = url.searchParams.get('role');
-	const role = isRole(roleParam) ? roleParam : undefined;
+	const role = oneOf(ROLES, roleParam);
 	const statusParam = url.searchParams.get('status');
 	const isActive = statusParam === 'active' ? true : statusParam === 'inactive' ? false : undefined;
 	const page = Math.max(1, Number(url.searchParams.get('page')) || 1);
@@ -66,8 +62,8 @@ export const actions: Actions = {
 	setRole: async ({ request, locals, fetch }) => {
 		const form = await request.formData();
 		const userId = Number(form.get('user_id'));
-		const role = form.get('role');
-		if (!Number.isInteger(userId) || !isRole(role)) {
+		const role = oneOf(ROLES, form.get('role'));
+		if (!Number.isInteger(userId) || !role) {
 			return fail(400, { error: 'Choose a role.', userId });
 		}
 		const result = await update(locals, fetch, userId, { role });

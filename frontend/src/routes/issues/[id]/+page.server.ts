@@ -13,11 +13,7 @@ import { ISSUE_ATTACHMENTS } from '../invalidation';
 import { loadHistory, pagesParam } from './history.server';
 import { streamPosition } from '$lib/server/realtime';
 import { uploadLimits } from '$lib/server/uploads';
-
-const STATUSES = ['OPEN', 'TRIAGED', 'IN_PROGRESS', 'DONE'] as const;
-const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
-type Status = (typeof STATUSES)[number];
-type Severity = (typeof SEVERITIES)[number];
+import { oneOf, SEVERITIES, STATUSES, type Severity, type Status } from '$lib/api/enums';
 
 function issueId(params: { id: string }, url: URL): number {
 	const id = Number(params.id);
@@ -120,11 +116,9 @@ export const actions: Actions = {
 
 	transition: async (event) => {
 		const form = await event.request.formData();
-		const status = String(form.get('status'));
-		if (!(STATUSES as readonly string[]).includes(status)) {
-			return failAction(event.url, 422, { detail: 'Unknown status' });
-		}
-		return patch(event, { status: status as Status }, form, { action: 'transition' });
+		const status = oneOf(STATUSES, form.get('status'));
+		if (!status) return failAction(event.url, 422, { detail: 'Unknown status' });
+		return patch(event, { status }, form, { action: 'transition' });
 	},
 
 	assign: async (event) => {
@@ -141,13 +135,10 @@ export const actions: Actions = {
 
 	edit: async (event) => {
 		const form = await event.request.formData();
-		const severity = String(form.get('severity'));
 		const values = {
 			title: String(form.get('title') ?? ''),
 			description: String(form.get('description') ?? ''),
-			severity: ((SEVERITIES as readonly string[]).includes(severity)
-				? severity
-				: 'MEDIUM') as Severity
+			severity: oneOf(SEVERITIES, form.get('severity')) ?? 'MEDIUM'
 		};
 		return patch(event, values, form, { action: 'edit', values });
 	},

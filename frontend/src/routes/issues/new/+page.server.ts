@@ -8,19 +8,14 @@ import {
 	parseTags,
 	UPLOAD_TIMEOUT_MS
 } from '../issues.server';
+import { oneOf, SEVERITIES } from '$lib/api/enums';
 import { uploadLimits } from '$lib/server/uploads';
 
-const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
-type Severity = (typeof SEVERITIES)[number];
-
 function values(form: FormData) {
-	const severity = String(form.get('severity') ?? 'MEDIUM');
 	return {
 		title: String(form.get('title') ?? ''),
 		description: String(form.get('description') ?? ''),
-		severity: (SEVERITIES as readonly string[]).includes(severity)
-			? (severity as Severity)
-			: 'MEDIUM',
+		severity: oneOf(SEVERITIES, form.get('severity')) ?? 'MEDIUM',
 		tags: String(form.get('tags') ?? '')
 	};
 }
