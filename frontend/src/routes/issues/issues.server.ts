@@ -3,15 +3,12 @@
 // and sends anonymous visitors to sign in; the token stays on the server, never in the page.
 // The API decides what the caller may see.
 import { error, fail, redirect, type RequestEvent } from '@sveltejs/kit';
+import type { Problem } from '$lib/api/problem';
 import { api, type ApiClient } from '$lib/server/api';
 
-export interface Problem {
-	status: number;
-	code?: string;
-	detail?: string;
-	allowed?: string[];
-	errors?: { field: string; message: string }[];
-}
+/** An error body as far as these pages read it: any field may be missing but the status. */
+type ReceivedProblem = Pick<Problem, 'status'> &
+	Partial<Pick<Problem, 'code' | 'detail' | 'errors'>>;
 
 function signIn(url: URL): never {
 	redirect(303, `/auth/signin?redirectTo=${encodeURIComponent(url.pathname + url.search)}`);
@@ -55,8 +52,10 @@ export function isFileProblem(status: number, body: unknown): boolean {
 	return status === 413 || status === 415 || (code !== undefined && FILE_PROBLEMS.has(code));
 }
 
-export function problemOf(body: unknown, status: number): Problem {
-	if (body && typeof body === 'object') return { status, ...(body as Omit<Problem, 'status'>) };
+export function problemOf(body: unknown, status: number): ReceivedProblem {
+	if (body && typeof body === 'object') {
+		return { status, ...(body as Omit<ReceivedProblem, 'status'>) };
+	}
 	return { status };
 }
 

@@ -1,6 +1,7 @@
 // What the browser can check before an upload (the server checks again, from the bytes), and the
 // upload itself over XHR, the one browser API that reports upload progress.
 import type { components } from '$lib/api/schema';
+import type { Problem } from '$lib/api/problem';
 
 export type Attachment = components['schemas']['AttachmentOut'];
 
@@ -73,20 +74,25 @@ export function checkFile(file: File, maxBytes: number = DEFAULT_MAX_BYTES): str
 	return null;
 }
 
-interface Problem {
-	detail?: string;
-	title?: string;
-	code?: string;
+/** The body as JSON, or undefined when it is not. */
+function parsed(body: string): unknown {
+	try {
+		return JSON.parse(body);
+	} catch {
+		return undefined;
+	}
 }
 
-/** A readable message for a failed request, from its problem+json body when there is one. */
-export function problemMessage(status: number, body: string): string {
-	try {
-		const problem = JSON.parse(body) as Problem;
-		if (problem.detail) return problem.detail;
-		if (problem.title) return problem.title;
-	} catch {
-		// not JSON: fall through
+/**
+ * A readable message for a failed request, from its problem+json body when there is one. `body` is
+ * the response text, or what the typed client already parsed from it.
+ */
+export function problemMessage(status: number, body: unknown): string {
+	const problem = typeof body === 'string' ? parsed(body) : body;
+	if (problem && typeof problem === 'object') {
+		const { detail, title } = problem as Partial<Pick<Problem, 'detail' | 'title'>>;
+		if (detail) return detail;
+		if (title) return title;
 	}
 	if (status === 0) return 'The upload was interrupted. Check your connection and try again.';
 	if (status === 413) return 'The file is too large.';

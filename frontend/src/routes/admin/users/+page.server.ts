@@ -1,6 +1,7 @@
 import { error, fail } from '@sveltejs/kit';
 import { api } from '$lib/server/api';
 import { oneOf, ROLES, type Role } from '$lib/api/enums';
+import type { Problem } from '$lib/api/problem';
 import type { Actions, PageServerLoad } from './$types';
 
 const PAGE_SIZE = 25;
@@ -53,8 +54,7 @@ async function update(
 	}).PATCH('/api/users/{user_id}', { params: { path: { user_id: userId } }, body });
 	if (data) return { ok: true as const, user: data };
 	const detail =
-		(problem as { detail?: string } | undefined)?.detail ??
-		`The change failed (${response.status}).`;
+		(problem as Partial<Problem> | undefined)?.detail ?? `The change failed (${response.status}).`;
 	return fail(response.status, { error: detail, userId });
 }
 
