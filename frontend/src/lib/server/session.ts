@@ -4,7 +4,8 @@
 //   api(fetch, { accessToken: locals.accessToken }).GET('/api/issues')
 import { createHash, randomBytes } from 'node:crypto';
 import type { Cookies, RequestEvent } from '@sveltejs/kit';
-import { apiUrl, type Schemas } from '$lib/server/api';
+import type { Problem, ProblemField } from '$lib/api/problem';
+import { api, type Schemas } from '$lib/server/api';
 import { samePath } from '$lib/server/redirects';
 
 export const ACCESS_COOKIE = 'tracker_access';
@@ -18,7 +19,6 @@ export const AFTER_SIGN_IN = '/issues';
 const REFRESH_MAX_AGE = 60 * 60 * 24 * 30;
 /** Refresh this long before the access token expires, so no request races its expiry. */
 const REFRESH_AHEAD_SECONDS = 60;
-const TIMEOUT_MS = 5000;
 
 export type User = Schemas['UserOut'];
 export type TokenResponse = Schemas['TokenResponse'];
@@ -98,67 +98,63 @@ function forwarded(event: RequestEvent): Record<string, string> {
 	}
 }
 
-export interface ApiProblem {
-	status: number;
-	code: string;
-	detail: string;
+/** Why the authorization server refused, or could not be asked; `retryAfter` is from its header. */
+export type AuthProblem = Pick<Problem, 'status' | 'code' | 'detail'> & {
 	retryAfter?: number;
-	errors?: { field: string; message: string }[];
-}
+	errors?: ProblemField[];
+};
 
-async function problemOf(response: Response): Promise<ApiProblem> {
-	let body: Record<string, unknown> = {};
-	try {
-		body = await response.json();
-	} catch {
-		/* not JSON: keep the status */
-	}
+/** A refusal as the pages read it: a problem+json body, or the token endpoint's OAuth error. */
+function problemOf(response: Response, error: unknown): AuthProblem {
+	const body = (error && typeof error === 'object' ? error : {}) as Partial<Problem> &
+		Partial<Schemas['OAuthErrorBody']>;
 	const retry = Number(response.headers.get('retry-after'));
 	return {
 		status: response.status,
 		code: String(body.code ?? body.error ?? 'error'),
 		detail: String(body.detail ?? body.error_description ?? `HTTP ${response.status}`),
 		retryAfter: Number.isFinite(retry) && retry > 0 ? retry : undefined,
-		errors: Array.isArray(body.errors) ? (body.errors as ApiProblem['errors']) : undefined
+		errors: Array.isArray(body.errors) ? body.errors : undefined
 	};
 }
 
-const UNREACHABLE: ApiProblem = {
+const UNREACHABLE: AuthProblem = {
 	status: 502,
 	code: 'api_unreachable',
 	detail: 'The server could not be reached. Try again in a moment.'
 };
 
-async function call(path: string, init: RequestInit): Promise<Response | null> {
+/** The API's answer, or null when it could not be reached or did not answer in time. */
+async function reach<T>(request: Promise<T>): Promise<T | null> {
 	try {
-		return await fetch(`${apiUrl()}${path}`, {
-			...init,
-			signal: AbortSignal.timeout(TIMEOUT_MS)
-		});
+		return await request;
 	} catch {
 		return null;
 	}
 }
 
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
 export async function redeemCode(
 	event: RequestEvent,
 	code: string,
 	verifier: string
-): Promise<TokenResponse | ApiProblem> {
-	const response = await call('/api/oauth/token', {
-		method: 'POST',
-		headers: { 'content-type': 'application/x-www-form-urlencoded', ...forwarded(event) },
-		body: new URLSearchParams({
-			grant_type: 'authorization_code',
-			code,
-			code_verifier: verifier,
-			client_id: CLIENT_ID,
-			redirect_uri: redirectUri(event)
+): Promise<TokenResponse | AuthProblem> {
+	const answer = await reach(
+		api().POST('/api/oauth/token', {
+			headers: { ...FORM, ...forwarded(event) },
+			body: {
+				grant_type: 'authorization_code',
+				code,
+				code_verifier: verifier,
+				client_id: CLIENT_ID,
+				redirect_uri: redirectUri(event)
+			}
 		})
-	});
-	if (!response) return UNREACHABLE;
-	if (!response.ok) return problemOf(response);
-	return (await response.json()) as TokenResponse;
+	);
+	if (!answer) return UNREACHABLE;
+	if (!answer.data) return problemOf(answer.response, answer.error);
+	return answer.data;
 }
 
 /** The whole first-party code flow for an e-mail and password; sets the cookies on success. */
@@ -166,25 +162,26 @@ export async function signInWithPassword(
 	event: RequestEvent,
 	email: string,
 	password: string
-): Promise<ApiProblem | null> {
+): Promise<AuthProblem | null> {
 	const verifier = newVerifier();
 	const state = newState();
-	const response = await call('/api/oauth/authorize', {
-		method: 'POST',
-		headers: { 'content-type': 'application/json', ...forwarded(event) },
-		body: JSON.stringify({
-			email,
-			password,
-			client_id: CLIENT_ID,
-			redirect_uri: redirectUri(event),
-			code_challenge: challengeOf(verifier),
-			code_challenge_method: 'S256',
-			state
+	const answer = await reach(
+		api().POST('/api/oauth/authorize', {
+			headers: forwarded(event),
+			body: {
+				email,
+				password,
+				client_id: CLIENT_ID,
+				redirect_uri: redirectUri(event),
+				code_challenge: challengeOf(verifier),
+				code_challenge_method: 'S256',
+				state
+			}
 		})
-	});
-	if (!response) return UNREACHABLE;
-	if (!response.ok) return problemOf(response);
-	const grant = (await response.json()) as Schemas['AuthorizeResponse'];
+	);
+	if (!answer) return UNREACHABLE;
+	if (!answer.data) return problemOf(answer.response, answer.error);
+	const grant = answer.data;
 	if (grant.state !== state) {
 		return { status: 502, code: 'state_mismatch', detail: 'Sign-in failed. Please try again.' };
 	}
@@ -197,22 +194,19 @@ export async function signInWithPassword(
 export async function signUp(
 	event: RequestEvent,
 	body: { email: string; password: string; full_name: string }
-): Promise<ApiProblem | null> {
-	const response = await call('/api/auth/signup', {
-		method: 'POST',
-		headers: { 'content-type': 'application/json', ...forwarded(event) },
-		body: JSON.stringify(body)
-	});
-	if (!response) return UNREACHABLE;
-	return response.ok ? null : problemOf(response);
+): Promise<AuthProblem | null> {
+	const answer = await reach(api().POST('/api/auth/signup', { headers: forwarded(event), body }));
+	if (!answer) return UNREACHABLE;
+	return answer.response.ok ? null : problemOf(answer.response, answer.error);
 }
 
 export async function revoke(token: string): Promise<void> {
-	await call('/api/oauth/revoke', {
-		method: 'POST',
-		headers: { 'content-type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({ token, token_type_hint: 'refresh_token', client_id: CLIENT_ID })
-	});
+	await reach(
+		api().POST('/api/oauth/revoke', {
+			headers: FORM,
+			body: { token, token_type_hint: 'refresh_token', client_id: CLIENT_ID }
+		})
+	);
 }
 
 // Concurrent requests often carry the same refresh token (a page and its data requests, two
@@ -226,20 +220,17 @@ export function rotate(refreshToken: string): Promise<TokenResponse | null> {
 	let pending = rotations.get(key);
 	if (!pending) {
 		pending = (async () => {
-			const response = await call('/api/oauth/token', {
-				method: 'POST',
-				headers: { 'content-type': 'application/x-www-form-urlencoded' },
-				body: new URLSearchParams({
-					grant_type: 'refresh_token',
-					refresh_token: refreshToken,
-					client_id: CLIENT_ID
+			const answer = await reach(
+				api().POST('/api/oauth/token', {
+					headers: FORM,
+					body: { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLIENT_ID }
 				})
-			});
-			if (!response) {
+			);
+			if (!answer) {
 				rotations.delete(key); // the API was unreachable: a later request may try again
 				return null;
 			}
-			return response.ok ? ((await response.json()) as TokenResponse) : null;
+			return answer.data ?? null;
 		})();
 		rotations.set(key, pending);
 		setTimeout(() => rotations.delete(key), ROTATION_MEMORY_MS).unref?.();
@@ -250,18 +241,15 @@ export function rotate(refreshToken: string): Promise<TokenResponse | null> {
 export type MeResult = { user: User } | { user: null; status: number };
 
 export async function fetchMe(accessToken: string): Promise<MeResult> {
-	const response = await call('/api/users/me', {
-		headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' }
-	});
-	if (!response) return { user: null, status: 502 };
-	if (!response.ok) return { user: null, status: response.status };
-	return { user: (await response.json()) as User };
+	const answer = await reach(api(fetch, { accessToken }).GET('/api/users/me'));
+	if (!answer) return { user: null, status: 502 };
+	if (!answer.data) return { user: null, status: answer.response.status };
+	return { user: answer.data };
 }
 
 export async function providers(): Promise<Schemas['Provider'][]> {
-	const response = await call('/api/auth/providers', { headers: { accept: 'application/json' } });
-	if (!response?.ok) return [];
-	return (await response.json()) as Schemas['Provider'][];
+	const answer = await reach(api().GET('/api/auth/providers'));
+	return answer?.data ?? [];
 }
 
 /** "Try again in 3 minutes" from a Retry-After in seconds. */

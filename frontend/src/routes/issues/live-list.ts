@@ -2,18 +2,10 @@
 // pages fetched with "Load more" and move rows under the reader's pointer).
 import type { components } from '$lib/api/schema';
 import type { RealtimeEvent } from '$lib/realtime';
+import type { ListFilters } from './list-query';
 
 type Item = components['schemas']['IssueListItem'];
 type Person = components['schemas']['UserRef'];
-
-export interface ListFilters {
-	q: string;
-	status: string;
-	severity: string;
-	tag: string;
-	assignee: string;
-	sort: string;
-}
 
 type Changes = Record<string, [unknown, unknown] | undefined>;
 
@@ -110,17 +102,4 @@ function isNewer(a: Item, b: Item): boolean {
 export function appendNew(rows: Item[], more: Item[]): Item[] {
 	const shown = new Set(rows.map((r) => r.id));
 	return [...rows, ...more.filter((m) => !shown.has(m.id))];
-}
-
-/** The list's query string for GET /api/issues with these filters. */
-export function listQuery(filters: ListFilters, cursor?: string): string {
-	const params = new URLSearchParams({ limit: '25' });
-	if (cursor) params.set('cursor', cursor);
-	if (filters.q) params.set('q', filters.q);
-	if (filters.status) params.set('status', filters.status);
-	if (filters.severity) params.set('severity', filters.severity);
-	if (filters.tag) params.set('tag', filters.tag);
-	if (filters.assignee) params.set('assignee_id', filters.assignee);
-	if (filters.sort) params.set('sort', filters.sort);
-	return params.toString();
 }
