@@ -44,6 +44,39 @@ export function applyEvent(item: Item, event: RealtimeEvent): Item {
 	}
 }
 
+/** What a live event does to the list: new rows to show, and whether to read the first page again. */
+export interface LiveChange {
+	rows?: Item[];
+	/** The event may add a row (a new issue, or one that now matches the filters). */
+	readHead?: boolean;
+}
+
+/**
+ * The list's answer to a live event. `through` is the last change the rows shown may already
+ * contain; `laterPage` is set on a page after the first (reached through the no-JS link).
+ */
+export function liveChange(
+	rows: Item[],
+	event: RealtimeEvent,
+	{ through, laterPage }: { through: number | null; laterPage: boolean }
+): LiveChange {
+	const id = event.issue_id;
+	if (id === null) return {};
+	if (event.kind === 'issue.deleted') {
+		return rows.some((r) => r.id === id) ? { rows: rows.filter((r) => r.id !== id) } : {};
+	}
+	if (event.kind === 'issue.created') return { readHead: true };
+	// Committed while the rows shown were being read (the subscription replays from before
+	// them): they may have it already, so they are read again rather than patched twice.
+	if (event.id !== null && through !== null && event.id <= through && !laterPage) {
+		return { readHead: true };
+	}
+	const index = rows.findIndex((r) => r.id === id);
+	if (index === -1) return event.kind === 'issue.updated' ? { readHead: true } : {};
+	const patched = applyEvent(rows[index], event);
+	return patched === rows[index] ? {} : { rows: rows.map((r, i) => (i === index ? patched : r)) };
+}
+
 /**
  * Whether the row still matches the list's filters, as far as they can be checked here (the text
  * search cannot). A row that stops matching stays where it is, marked, until the next load.
