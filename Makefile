@@ -43,13 +43,14 @@ lint: $(PY_STAMP) ## ruff lint and format check
 typecheck: $(PY_STAMP) ## mypy on the backend
 	cd backend && ../$(BIN)/mypy
 
-web-check: $(PY_STAMP) $(WEB_STAMP) ## prettier, svelte-check and stale API types
+web-check: $(PY_STAMP) $(WEB_STAMP) ## prettier, svelte-check, stale API types and unit tests
 	@$(BIN)/tracker openapi --out /tmp/tracker-openapi.$$$$.json && \
 	  if ! diff -q /tmp/tracker-openapi.$$$$.json $(OPENAPI) >/dev/null; then \
 	    rm -f /tmp/tracker-openapi.$$$$.json; \
 	    echo "$(OPENAPI) is stale: run 'make api-types' and commit the result" >&2; exit 1; \
 	  fi; rm -f /tmp/tracker-openapi.$$$$.json
 	cd frontend && npm run --silent check:api && npm run --silent lint && npm run --silent check
+	cd frontend && npm run --silent test:unit
 
 test-backend: $(PY_STAMP) ## Backend tests with coverage (fails under 85 %)
 	cd backend && ../$(BIN)/pytest -m "not e2e" --cov --cov-report=term --cov-fail-under=85 -p no:cacheprovider

@@ -1,3 +1,4 @@
+/// <reference types="vitest/config" />
 import tailwindcss from '@tailwindcss/vite';
 import adapter from '@sveltejs/adapter-node';
 import { sveltekit } from '@sveltejs/kit/vite';
@@ -46,6 +47,28 @@ export default defineConfig(({ mode }) => {
 				}
 			})
 		],
+		// Unit tests (`npm run test:unit`); the browser tests live in backend/tests/e2e.
+		test: {
+			projects: [
+				{
+					extends: true,
+					test: {
+						name: 'server',
+						include: ['src/**/*.test.ts'],
+						exclude: ['src/**/*.svelte.test.ts']
+					}
+				},
+				{
+					extends: true,
+					resolve: { conditions: ['browser'] },
+					test: {
+						name: 'runes',
+						include: ['src/**/*.svelte.test.ts'],
+						environment: './vitest.runes-environment.ts'
+					}
+				}
+			]
+		},
 		server: {
 			// Same single origin as server.js in production: /api (and the /api/ws upgrade) go to the API.
 			proxy: {
