@@ -14,13 +14,13 @@ from tracker.activity.models import IssueEvent
 from tracker.activity.service import record_event
 from tracker.attachments import repository, service, storage
 from tracker.attachments.models import Attachment
-from tracker.attachments.multipart import ReceivedFile
 from tracker.issues.models import Issue
+from tracker.multipart import ReceivedFile, new_upload_path
 from tracker.roles import Role
 
 
 def received(settings, name: str, data: bytes) -> ReceivedFile:
-    path = storage.new_tmp_path(settings.storage_dir)
+    path = new_upload_path(settings.storage_dir)
     path.write_bytes(data)
     return ReceivedFile(path, name, len(data), hashlib.sha256(data).hexdigest())
 

@@ -15,12 +15,12 @@ from fastapi import Depends, Path, Request
 
 from tracker.attachments import repository
 from tracker.attachments.models import Attachment
-from tracker.attachments.multipart import ReceivedForm, receive_request_form
 from tracker.auth.dependencies import AppSettings, CurrentUser
 from tracker.db import DbSession
 from tracker.errors import Conflict, Forbidden, NotFound
 from tracker.issues.dependencies import IssueForViewer
 from tracker.issues.models import Issue
+from tracker.multipart import ReceivedForm, receive_request_form
 from tracker.roles import is_staff
 
 

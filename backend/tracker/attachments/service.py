@@ -24,12 +24,12 @@ from tracker.attachments.content import INLINE_TYPES, Detected, detect
 from tracker.attachments.filenames import content_disposition, normalize_filename
 from tracker.attachments.images import make_thumbnail
 from tracker.attachments.models import Attachment
-from tracker.attachments.multipart import ReceivedFile
 from tracker.attachments.schemas import AttachmentOut
 from tracker.auth.models import User
 from tracker.config import Settings
 from tracker.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
 from tracker.issues.models import Issue
+from tracker.multipart import ReceivedFile, new_upload_path
 
 
 class IssueKey(Protocol):
@@ -70,7 +70,7 @@ def _check(upload: ReceivedFile, storage_dir: Path) -> _Checked:
     detected = detect(upload.path, normalize_filename(upload.filename))
     thumbnail_tmp = None
     if detected.is_image:
-        thumbnail_tmp = storage.new_tmp_path(storage_dir)
+        thumbnail_tmp = new_upload_path(storage_dir)
         if not make_thumbnail(upload.path, thumbnail_tmp, detected.content_type, detected.filename):
             thumbnail_tmp.unlink(missing_ok=True)
             thumbnail_tmp = None

@@ -2,7 +2,8 @@
 
 Layout under `settings.storage_dir` (the worker's orphan sweep relies on it):
 
-    tmp/<random>                        uploads being received; same filesystem, so a move is atomic
+    tmp/<random>                        uploads being received (tracker.multipart.upload_dir) and
+                                        thumbnails being made; same filesystem, so a move is atomic
     issues/<issue_id>/<uuid>            the file as uploaded
     issues/<issue_id>/<uuid>.thumb.webp its re-encoded thumbnail (images only)
 
@@ -42,10 +43,6 @@ JOURNAL_KEY = "tracker.attachments.file_journal"
 THUMBNAIL_SUFFIX = ".thumb.webp"
 
 
-def tmp_dir(storage_dir: Path) -> Path:
-    return storage_dir / "tmp"
-
-
 def issue_dir(storage_dir: Path, issue_id: int) -> Path:
     return storage_dir / "issues" / str(int(issue_id))
 
@@ -56,12 +53,6 @@ def file_path(storage_dir: Path, issue_id: int, attachment_id: uuid.UUID) -> Pat
 
 def thumbnail_path(storage_dir: Path, issue_id: int, attachment_id: uuid.UUID) -> Path:
     return file_path(storage_dir, issue_id, attachment_id).with_suffix(THUMBNAIL_SUFFIX)
-
-
-def new_tmp_path(storage_dir: Path) -> Path:
-    directory = tmp_dir(storage_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory / uuid.uuid4().hex
 
 
 @dataclass

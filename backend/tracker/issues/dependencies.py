@@ -17,7 +17,6 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from python_multipart.multipart import parse_options_header
 
-from tracker.attachments.multipart import ReceivedFile, is_multipart, receive_request_form
 from tracker.auth.dependencies import AppSettings, CurrentUser
 from tracker.db import DbSession
 from tracker.errors import PreconditionFailed, PreconditionRequired, UnsupportedMediaType
@@ -25,6 +24,7 @@ from tracker.inputs import decode_json
 from tracker.issues import service
 from tracker.issues.models import Issue
 from tracker.issues.schemas import IssueCreate
+from tracker.multipart import ReceivedFile, is_multipart, receive_request_form
 
 IssueId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 

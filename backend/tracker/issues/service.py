@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.activity.service import event_values, record_event, visible_data
 from tracker.attachments import service as attachments
-from tracker.attachments.multipart import ReceivedFile
 from tracker.auth.models import User
 from tracker.config import Settings
 from tracker.cursors import Cursor, decode_cursor, decode_id_cursor, encode_cursor
@@ -41,6 +40,7 @@ from tracker.issues.schemas import (
 )
 from tracker.issues.snippets import snippet_html, word_pattern
 from tracker.markdown import render_markdown_off_loop
+from tracker.multipart import ReceivedFile
 from tracker.refs import UserRef
 from tracker.roles import Role, is_staff
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracker.attachments import service as attachments
 from tracker.inputs import ID_PATTERN
 from tracker.issues import service as issues
+from tracker.multipart import upload_dir
 from tracker.observability.logging import get_logger
 
 log = get_logger("tracker.worker")
@@ -46,7 +47,7 @@ _ISSUE_FOLDER = re.compile(ID_PATTERN)
 
 
 def _sweep_temp(storage_dir: Path, cutoff: float) -> int:
-    folder = storage_dir / "tmp"
+    folder = upload_dir(storage_dir)
     if not folder.is_dir():
         return 0
     deleted = 0

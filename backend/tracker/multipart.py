@@ -4,12 +4,18 @@ Nothing here trusts what the client declares: not Content-Length (the body is co
 arrives and refused the moment a file passes the cap), not a part's Content-Type (the type is
 decided later from the bytes), not the file name (kept as data only). The SHA-256 is computed
 while the bytes go by, so the file is read from the network exactly once.
+
+Shared by every endpoint that takes files (a new issue with its files, files added to an
+issue): it knows nothing of issues or attachments, only the upload settings. Files are received
+under `upload_dir(settings.storage_dir)`, on the same filesystem as the stored files, so keeping
+one is an atomic rename (attachments.storage); the worker sweeps what a dead process left there.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +25,6 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from tracker.attachments.storage import new_tmp_path
 from tracker.config import Settings
 from tracker.errors import BadRequest, PayloadTooLarge, TrackerError, Unprocessable
 
@@ -49,6 +54,18 @@ class ReceivedForm:
         """Remove the temporary files that were not moved into place."""
         for received in self.files:
             received.path.unlink(missing_ok=True)
+
+
+def upload_dir(storage_dir: Path) -> Path:
+    """Where files are received before they are kept (and removed unless they are)."""
+    return storage_dir / "tmp"
+
+
+def new_upload_path(storage_dir: Path) -> Path:
+    """A fresh name in upload_dir(), which is made if need be."""
+    directory = upload_dir(storage_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / uuid.uuid4().hex
 
 
 def _megabytes(n: int) -> str:
@@ -140,7 +157,7 @@ class _Receiver:
                 max_files=self.max_files,
             )
         self._hash = hashlib.sha256()
-        self._path = new_tmp_path(self.storage_dir)
+        self._path = new_upload_path(self.storage_dir)
         # Exclusive create, owner-only: a temp name is never reused or readable by others.
         fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._file = os.fdopen(fd, "wb")
