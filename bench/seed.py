@@ -205,7 +205,8 @@ def seed_users(conn: psycopg.Connection[Any]) -> dict[str, int]:
             role = "ADMIN" if uid == 1 else "MAINTAINER" if uid <= 1 + N_MAINTAINERS else "REPORTER"
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
             email = f"{role.lower()}{uid}@example.com"
-            yield (uid, email, f"{role.lower()}{uid}", name, password_hash, role, True, created, created)
+            handle = f"{role.lower()}{uid}"
+            yield (uid, email, handle, name, password_hash, role, True, created, created)
 
     with conn.cursor() as cur:
         cols = ("id", "email", "username", "full_name", "password_hash", "role", "is_active")
@@ -261,6 +262,7 @@ def _issue(issue_id: int, total_span: int, cat: Catalog, batch: Batch) -> None:
     updated = when
     resolved = updated if status == "DONE" else None
 
+    comments_before = len(batch.comments)
     for _ in range(rng.choice((0, 0, 1, 1, 2, 2, 3, 3, 4, 4))):
         when += timedelta(hours=rng.randint(1, 72))
         body, body_html = rng.choice(cat.comment_bodies)
@@ -281,16 +283,17 @@ def _issue(issue_id: int, total_span: int, cat: Catalog, batch: Batch) -> None:
     tags = rng.sample(cat.tag_ids, rng.choice((0, 1, 1, 2, 2, 3)))
     batch.tags.extend((issue_id, t) for t in tags)
     version = len(history)
+    comments = len(batch.comments) - comments_before
     batch.issues.append(
         (issue_id, title, description, html, severity, status, reporter, assignee, version,
-         resolved, created, updated)
+         resolved, created, updated, comments)
     )  # fmt: skip
     batch.events.extend(events)
 
 
 ISSUE_COLUMNS = (
     "id", "title", "description", "description_html", "severity", "status", "reporter_id",
-    "assignee_id", "version", "resolved_at", "created_at", "updated_at",
+    "assignee_id", "version", "resolved_at", "created_at", "updated_at", "comment_count",
 )  # fmt: skip
 EVENT_COLUMNS = (
     "issue_id",
@@ -381,6 +384,8 @@ def seed(
             cur.execute("ALTER TABLE issue_events DISABLE TRIGGER issue_events_at_commit")
             # The search index (migration 0005) is filled once, after the COPY, below.
             cur.execute("ALTER TABLE issues DISABLE TRIGGER issues_search_terms_insert")
+            # Each issue's comment count (migration 0009) is in its row already.
+            cur.execute("ALTER TABLE comments DISABLE TRIGGER comments_count")
             # Rebuilding an index once is much cheaper than growing it row by row, when the
             # fill is large against what is there.
             rebuild = _drop_indexes(cur) if added >= first else []
@@ -410,6 +415,7 @@ def seed(
                 )
             cur.execute("ALTER TABLE issue_events ENABLE TRIGGER issue_events_at_commit")
             cur.execute("ALTER TABLE issues ENABLE TRIGGER issues_search_terms_insert")
+            cur.execute("ALTER TABLE comments ENABLE TRIGGER comments_count")
         # VACUUM marks a page all-visible (what index-only scans rely on) only once its rows'
         # commit is on disk; the fill committed asynchronously, so flush it first: a
         # transaction with an id commits synchronously and flushes the log up to itself.

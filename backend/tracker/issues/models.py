@@ -119,6 +119,12 @@ class Issue(Timestamped, Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     resolved_at: Mapped[datetime | None]
+    # How many comments and attachments the issue has, for its summary and its page without
+    # reading either table. Kept by triggers on `comments` and `attachments` in the transaction
+    # that adds or removes one, whoever does it (migration 0009); never written by the
+    # application, which keeps the issues domain free of its children.
+    comment_count: Mapped[int] = mapped_column(server_default=text("0"))
+    attachment_count: Mapped[int] = mapped_column(server_default=text("0"))
     search: Mapped[Any] = mapped_column(
         TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), deferred=True
     )

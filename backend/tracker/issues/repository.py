@@ -38,9 +38,7 @@ from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.selectable import CTE
 
 from tracker.activity.models import IssueEvent
-from tracker.attachments.models import Attachment
 from tracker.auth.models import User
-from tracker.comments.models import Comment
 from tracker.cursors import Cursor
 from tracker.db import Record, Sql, driver, fetch, fetchrow
 from tracker.issues.models import Issue, Severity, Status, Tag, issue_tags, search_terms
@@ -53,8 +51,6 @@ _issues_table: Table = Issue.__table__  # type: ignore[assignment]
 _i = _issues_table.c
 _events_table: Table = IssueEvent.__table__  # type: ignore[assignment]
 _t = Tag.__table__.c
-_c = Comment.__table__.c
-_a = Attachment.__table__.c
 _reporter = User.__table__.alias("reporter")
 _assignee = User.__table__.alias("assignee")
 
@@ -76,16 +72,9 @@ def _tags_of(issue_id: Any) -> ColumnElement[list[str]]:
     )
 
 
-def _comment_count(issue_id: Any) -> ColumnElement[int]:
-    return (
-        select(func.count())
-        .select_from(Comment.__table__)
-        .where(_c.issue_id == issue_id)
-        .scalar_subquery()
-    )
-
-
 def _summary_columns() -> list[Any]:
+    """An issue as a list shows it. Its comment count is a column of `issues`, kept by the
+    database (migration 0009), so a page reads no comment."""
     return [
         _i.id,
         _i.title,
@@ -100,7 +89,7 @@ def _summary_columns() -> list[Any]:
         _i.assignee_id,
         _assignee.c.full_name.label("assignee_name"),
         _tags_of(_i.id).label("tags"),
-        _comment_count(_i.id).label("comment_count"),
+        _i.comment_count,
     ]
 
 
@@ -400,8 +389,8 @@ def _list_statement(
         after = tuple_(bound, bindparam("cursor_id", type_=Integer))
         conditions.append(pair < after if descending else pair > after)
 
-    # The page is chosen first on the narrow index path; names, tags, counts and snippets are
-    # computed only for the rows that make it onto the page.
+    # The page is chosen first on the narrow index path; names, tags and snippets are computed
+    # only for the rows that make it onto the page.
     order = (key.desc(), _i.id.desc()) if descending else (key.asc(), _i.id.asc())
     limit: ColumnElement[int] = (
         bindparam("limit", type_=Integer) if rows is None else literal_column(str(int(rows)))
@@ -479,18 +468,14 @@ async def list_page(
 
 
 def _detail_statement(scoped: bool) -> Select[Any]:
-    attachment_count = (
-        select(func.count())
-        .select_from(Attachment.__table__)
-        .where(_a.issue_id == _i.id)
-        .scalar_subquery()
-    )
+    """An issue's page. Its counts are columns of `issues`, kept by the database (migration
+    0009)."""
     stmt = _with_people(
         select(
             *_summary_columns(),
             _i.description,
             _i.description_html,
-            attachment_count.label("attachment_count"),
+            _i.attachment_count,
         ).where(_i.id == bindparam("issue_id", type_=Integer))
     )
     if scoped:
