@@ -3,8 +3,9 @@ authentication as the tracker's API, written directly on asyncpg and Starlette.
 
 No ORM, no dependency injection, no pydantic: the ratio ours/baseline in the benchmark table is
 what those layers (and our middleware) cost on identical database work. The SQL text is the
-API's own: its compiled statements (tracker.db.Sql) are imported at start-up, so the two can
-never drift apart; at request time this app only reads their `.text` and orders the parameters.
+API's own: its compiled statements (tracker.db.Sql, named in tracker.issues.statements) are
+imported at start-up, so the two can never drift apart; at request time this app only reads
+their `.text` and orders the parameters.
 The transactions are the API's too (tracker.db.driver): a request that only reads sends each
 statement on its own, with no BEGIN/COMMIT; a text search begins one for its
 `SET LOCAL plan_cache_mode`; a write checks access first, then begins at its first write
@@ -37,31 +38,36 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import jwt
-from sqlalchemy import String, bindparam, func
-from sqlalchemy.dialects.postgresql import insert
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tracker.activity.repository import _RECORD as RECORD_EVENT
+from tracker.activity.repository import RECORD_EVENT
 from tracker.auth.access_cache import ACCESS_CHANNEL, AccessCache
 from tracker.auth.repository import _ACCESS_CHECK_SQL as ACCESS_CHECK
-from tracker.db import Sql
-from tracker.issues.models import Tag
-from tracker.issues.repository import _ADD_TAGS as ADD_TAGS
-from tracker.issues.repository import _CUSTOM_PLANS as CUSTOM_PLANS
-from tracker.issues.repository import _DETAIL as DETAIL
-from tracker.issues.repository import _INSERT_ALONE as INSERT_ALONE
-from tracker.issues.repository import _INSERT_ISSUE as INSERT_ISSUE
-from tracker.issues.repository import _LEXEME_CACHE_SIZE as LEXEME_CACHE_SIZE
-from tracker.issues.repository import _LEXEMES as LEXEMES
-from tracker.issues.repository import _LOCK_FOR_UPDATE as LOCK_FOR_UPDATE
-from tracker.issues.repository import _TAG_IDS as TAG_IDS
-from tracker.issues.repository import SEARCH_WORDS_MAX as WORDS_MAX
-from tracker.issues.repository import _list_statement, _update_statement, plain_words
-from tracker.issues.repository import _search_statement as search_statement
 from tracker.issues.snippets import snippet_html, word_pattern
+from tracker.issues.statements import (
+    ADD_TAGS,
+    CUSTOM_PLANS,
+    INSERT_ISSUE,
+    INSERT_ISSUE_ALONE,
+    LEXEME_CACHE_SIZE,
+    LEXEMES,
+    LOCK_FOR_UPDATE,
+    NOW,
+    SEARCH_WORDS_MAX,
+    TAG_IDS,
+    ListShape,
+    detail_statement,
+    list_statement,
+    new_tags_statement,
+    page_rows,
+    plain_words,
+    search_statement,
+    update_names,
+    update_statement,
+)
 from tracker.markdown import render_markdown
 
 STATUSES = ("OPEN", "TRIAGED", "IN_PROGRESS", "DONE")
@@ -86,46 +92,10 @@ BACK = {
 
 # ---- the API's statements -----------------------------------------------------------------
 #
-# Everything above is compiled once by the API's own modules at import. The statements built per
-# shape are built here the way the API builds them, from the same functions, once per shape.
-
-# tracker.issues.repository.list_page: one statement per (filter shape, sort, cursor or not).
-_LIST: dict[tuple[Any, ...], Sql] = {}
-# tracker.issues.repository.update_issue: one UPDATE per set of changed fields.
-_UPDATES: dict[tuple[str, ...], Sql] = {}
-# tracker.issues.repository.ensure_tags: the INSERT of tags that do not exist yet, per count.
-_NEW_TAGS: dict[int, Sql] = {}
-_RESOLVED_NOW = object()
-
-
-def _list_sql(shape: tuple[Any, ...], sort: str, has_cursor: bool, limit: int) -> Sql:
-    # As the API: an unfiltered page has its row count written into the SQL.
-    rows = None if sort == "rank" or any(shape) else limit + 1
-    key = (*shape, sort, has_cursor, rows)
-    stmt = _LIST.get(key)
-    if stmt is None:
-        stmt = _LIST.setdefault(key, Sql(_list_statement(shape, sort, has_cursor, rows)))
-    return stmt
-
-
-def _update_sql(names: tuple[str, ...]) -> Sql:
-    stmt = _UPDATES.get(names)
-    if stmt is None:
-        stmt = _UPDATES.setdefault(names, _update_statement(names))
-    return stmt
-
-
-def _new_tags_sql(count: int) -> Sql:
-    stmt = _NEW_TAGS.get(count)
-    if stmt is None:
-        # The statement the API's ensure_tags executes, with a parameter per name, in order.
-        built = Sql(
-            insert(Tag.__table__)
-            .values([{"name": bindparam(f"name_{i}", type_=String())} for i in range(count)])
-            .on_conflict_do_nothing(index_elements=[func.lower(Tag.__table__.c.name)])
-        )
-        stmt = _NEW_TAGS.setdefault(count, built)
-    return stmt
+# All of them come from tracker.issues.statements (and the event's and the access check's from
+# their domains): fixed ones compiled once, the ones built per shape (a list's filters and sort,
+# an UPDATE's fields, a count of new tags) built once per shape by the same functions the API
+# calls, so the SQL text is the API's own.
 
 
 class HttpError(Exception):
@@ -350,21 +320,25 @@ async def list_issues(request: Request) -> Response:
         assignee = _user_filter(params.get("assignee_id"), user, allow_none=True)
         reporter = _user_filter(params.get("reporter_id"), user, allow_none=False)
         scope = None if user["role"] in STAFF else user["id"]
-        # tracker.issues.repository.ListFilter.shape() and .params()
-        shape = (
-            scope is not None,
-            bool(statuses),
-            bool(severities),
-            len(tags),
-            text is not None,
-            assignee == "none",
-            assignee not in (None, "none"),
-            reporter is not None,
+        # tracker.issues.filters.ListFilter.shape() and .params()
+        shape = ListShape(
+            scoped=scope is not None,
+            statuses=bool(statuses),
+            severities=bool(severities),
+            tags=len(tags),
+            text=text is not None,
+            unassigned=assignee == "none",
+            assignee=assignee not in (None, "none"),
+            reporter=reporter is not None,
         )
         words = await _search_words(conn, text) if text else []
         # As the API: plain words and nothing else are answered from search_terms (ADR 0014).
-        text_alone = text is not None and not any(shape[:4] + shape[5:])
-        if sort == "rank" and text_alone and plain_words(text) and len(words) <= WORDS_MAX:
+        if (
+            sort == "rank"
+            and shape.text_alone
+            and plain_words(text or "")
+            and len(words) <= SEARCH_WORDS_MAX
+        ):
             if not words:
                 return respond({"items": [], "next_cursor": None})
             search = search_statement(len(words), after is not None)
@@ -374,7 +348,8 @@ async def list_issues(request: Request) -> Response:
                 values["cursor_key"], values["cursor_id"] = after
             rows = await conn.fetch(search.text, *search.args(values))
             return _page(rows, limit, sort, words)
-        stmt = _list_sql(shape, sort, after is not None, limit)
+        # As the API: an unfiltered page has its row count written into the SQL.
+        stmt = list_statement(shape, sort, after is not None, page_rows(shape, sort, limit))
         values: dict[str, Any] = {
             "scope_reporter_id": scope,
             "statuses": statuses,
@@ -429,7 +404,7 @@ _WORDS: dict[str, list[str]] = {}
 
 
 async def _search_words(conn: asyncpg.Connection, text: str) -> list[str]:
-    """tracker.issues.repository.search_words: remembered per text, as the API does."""
+    """tracker.issues.search.search_words: remembered per text, as the API does."""
     words = _WORDS.get(text)
     if words is None:
         row = await conn.fetchrow(LEXEMES.text, *LEXEMES.args({"q": text}))
@@ -452,7 +427,7 @@ async def _detail_row(
 ) -> asyncpg.Record | None:
     """tracker.issues.repository.get_detail: a REPORTER only sees what they reported."""
     scope = None if user["role"] in STAFF else user["id"]
-    stmt = DETAIL[scope is not None]
+    stmt = detail_statement(scope is not None)
     return await conn.fetchrow(
         stmt.text, *stmt.args({"issue_id": issue_id, "scope_reporter_id": scope})
     )
@@ -530,13 +505,14 @@ async def _record_event(
 
 
 async def _ensure_tags(conn: asyncpg.Connection, names: list[str]) -> list[int]:
-    """tracker.issues.repository.ensure_tags: one read when every tag exists (the usual case)."""
+    """tracker.issues.tags.ensure_tags: one read when every tag exists (the usual case)."""
     lowered = sorted({n.lower() for n in names})
     args = TAG_IDS.args({"names": lowered})
     found = {r["name"]: r["id"] for r in await conn.fetch(TAG_IDS.text, *args)}
     missing = [n for n in names if n.lower() not in found]
     if missing:
-        await conn.execute(_new_tags_sql(len(missing)).text, *missing)
+        new = new_tags_statement(len(missing))
+        await conn.execute(new.text, *new.args({f"name_{n}": m for n, m in enumerate(missing)}))
         found = {r["name"]: r["id"] for r in await conn.fetch(TAG_IDS.text, *args)}
     return list(found.values())
 
@@ -572,7 +548,7 @@ async def create_issue(request: Request) -> Response:
             "event_kind": "issue.created",
             "event_data": json.dumps(event_data),
         }
-        row = await conn.fetchrow(INSERT_ALONE.text, *INSERT_ALONE.args(alone))
+        row = await conn.fetchrow(INSERT_ISSUE_ALONE.text, *INSERT_ISSUE_ALONE.args(alone))
         if row is None:
             # The transaction begins with the first write, as the API's does.
             async with conn.transaction():
@@ -673,16 +649,13 @@ async def update_issue(request: Request) -> Response:
                 if target not in transitions(user["role"], current["status"]):
                     raise HttpError(409, "invalid_transition", "not a valid workflow step")
                 values["status"] = target
-                values["resolved_at"] = _RESOLVED_NOW if target == "DONE" else None
+                values["resolved_at"] = NOW if target == "DONE" else None
                 changes["status"] = [current["status"], target]
             if changes:
                 # tracker.issues.repository.update_issue: the UPDATE for these fields; a
                 # resolution time "now" comes from the database clock.
-                params = {k: v for k, v in values.items() if v is not _RESOLVED_NOW}
-                names = tuple(sorted(params))
-                if len(params) < len(values):
-                    names += ("resolved_at_now",)
-                stmt = _update_sql(names)
+                params = {k: v for k, v in values.items() if not (k == "resolved_at" and v == NOW)}
+                stmt = update_statement(update_names(values))
                 params["issue_id"] = issue_id
                 params["expected_version"] = current["version"]
                 new_version = await conn.fetchrow(stmt.text, *stmt.args(params))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import functools
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Generic, ParamSpec, cast
 
 import asyncpg
 from asyncpg import Record as Record
@@ -153,6 +154,42 @@ class Sql:
         if self.defaults:
             params = {**self.defaults, **params}
         return [params[name] for name in self.names]
+
+
+P = ParamSpec("P")
+
+
+class StatementCache(Generic[P]):
+    """The statements one builder makes, each built and compiled once per distinct arguments.
+
+    For a statement whose SQL text depends on a few choices — which filters a list has, which
+    fields an UPDATE sets, whether a cursor is given: building and compiling a Core statement
+    costs more CPU than PostgreSQL spends running it, so each form is made once and reused with
+    new parameters. The arguments are the key: hashable, and deciding the SQL text alone (never
+    a parameter value). There are a few hundred forms at most, so nothing is ever evicted.
+    A statement with a single form is simply a module-level `Sql`.
+
+        @StatementCache
+        def update_statement(names: tuple[str, ...]) -> Update: ...
+
+        update_statement(("title",))  # the same Sql on every call
+    """
+
+    def __init__(self, build: Callable[P, ClauseElement]) -> None:
+        self._build = build
+        self._built: dict[Hashable, Sql] = {}
+        functools.update_wrapper(self, build)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Sql:
+        key: Hashable = (args, tuple(sorted(kwargs.items()))) if kwargs else args
+        sql = self._built.get(key)
+        if sql is None:
+            sql = self._built.setdefault(key, Sql(self._build(*args, **kwargs)))
+        return sql
+
+    def clear(self) -> None:
+        """Forget every form built (for a test that changes what the builder reads)."""
+        self._built.clear()
 
 
 async def driver(session: AsyncSession, *, write: bool = False) -> asyncpg.Connection:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -131,13 +131,20 @@ async def test_tags_list_for_autocomplete(
 
 
 @pytest.fixture
-def three_ranked(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rank only the 3 newest matches (docs/adr/0011); statements are rebuilt for the bound."""
-    from tracker.issues import repository
+def three_ranked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Rank only the 3 newest matches (docs/adr/0011); statements are rebuilt for the bound,
+    and again for the real one afterwards."""
+    from tracker.issues import repository, search
 
-    monkeypatch.setattr(repository, "RANKED_CANDIDATES", 3)
-    monkeypatch.setattr(repository, "_LIST_STATEMENTS", {})
-    monkeypatch.setattr(repository, "_SEARCH_STATEMENTS", {})
+    def forget() -> None:
+        repository.list_statement.clear()
+        search.search_statement.clear()
+
+    monkeypatch.setattr(search, "RANKED_CANDIDATES", 3)
+    forget()
+    yield
+    monkeypatch.undo()
+    forget()
 
 
 async def _all_pages(

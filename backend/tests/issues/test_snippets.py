@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tracker.issues.repository import plain_words
+from tracker.issues.search import plain_words
 from tracker.issues.snippets import SNIPPET_CHARS, snippet_html, word_pattern
 
 

@@ -89,6 +89,30 @@ def visible_data(kind: str, data: dict[str, Any], *, staff: bool) -> dict[str, A
     return {key: value for key, value in data.items() if key not in hidden}
 
 
+async def issue_history(
+    session: AsyncSession, issue_id: int, *, after_id: int | None, limit: int, staff: bool
+) -> list[dict[str, Any]]:
+    """An issue's events after `after_id` in the order they happened, at most `limit`, each as
+    its reader may see it (`staff` or not): id, issue_id, actor ({id, full_name} or None when
+    unknown), kind, data and created_at."""
+    rows = await repository.history_page(session, issue_id, after_id, limit)
+    return [
+        {
+            "id": r["id"],
+            "issue_id": r["issue_id"],
+            "actor": (
+                None
+                if r["actor_id"] is None or r["actor_name"] is None
+                else {"id": r["actor_id"], "full_name": r["actor_name"]}
+            ),
+            "kind": r["kind"],
+            "data": visible_data(r["kind"], r["data"], staff=staff),
+            "created_at": r["created_at"],
+        }
+        for r in rows
+    ]
+
+
 async def forget_comment_text(session: AsyncSession, issue_id: int, comment_id: int) -> None:
     """A deleted comment's words leave the history too: its edits keep no text."""
     await repository.drop_data_key(

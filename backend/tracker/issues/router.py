@@ -10,7 +10,7 @@ from tracker.auth.dependencies import AdminUser, AppSettings, CurrentUser, Staff
 from tracker.db import DbSession
 from tracker.errors import problems
 from tracker.inputs import ID_CURSOR, NUL_FREE, JsonBodyRoute
-from tracker.issues import service
+from tracker.issues import changes, service
 from tracker.issues.dependencies import (
     IfMatch,
     IssueForViewer,
@@ -73,7 +73,7 @@ async def create_issue(
     settings: AppSettings,
     response: Response,
 ) -> IssueDetail:
-    issue = await service.create_issue(session, user, body.data, body.files, settings=settings)
+    issue = await changes.create_issue(session, user, body.data, body.files, settings=settings)
     response.headers["ETag"] = etag(issue.version)
     response.headers["Location"] = f"/api/issues/{issue.id}"
     return issue
@@ -138,7 +138,7 @@ async def update_issue(
     if_match: IfMatch = None,
 ) -> IssueDetail:
     version = version_from_if_match(if_match)
-    issue = await service.update_issue(session, user, issue_id, version, body)
+    issue = await changes.update_issue(session, user, issue_id, version, body)
     response.headers["ETag"] = etag(issue.version)
     return issue
 
@@ -152,7 +152,7 @@ async def update_issue(
 async def delete_issue(
     session: DbSession, user: AdminUser, issue_id: IssueId, settings: AppSettings
 ) -> Response:
-    await service.delete_issue(session, user, issue_id, settings=settings)
+    await changes.delete_issue(session, user, issue_id, settings=settings)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

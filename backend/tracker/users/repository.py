@@ -22,6 +22,12 @@ LIST_COLUMNS = (
 )
 
 
+async def by_ids(session: AsyncSession, ids: Sequence[int]) -> Sequence[User]:
+    if not ids:
+        return []
+    return (await session.scalars(select(User).where(User.id.in_(list(ids))))).all()
+
+
 async def lock(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id, with_for_update=True)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.auth import accounts
@@ -34,6 +36,11 @@ async def list_users(
 async def list_staff(session: AsyncSession) -> list[StaffMember]:
     rows = await repository.list_staff(session)
     return [StaffMember.model_validate(row, from_attributes=True) for row in rows]
+
+
+async def people_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, User]:
+    """These users (the ones that exist) by id, active or not: whom a change names."""
+    return {user.id: user for user in await repository.by_ids(session, ids)}
 
 
 async def update_user(
