@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from tracker.attachments.service import IssueFilesOnDisk
 from tracker.auth.access_cache import AccessCache
 from tracker.config import Settings, get_settings
 from tracker.db import make_engine, make_sessionmaker
 from tracker.error_handlers import install_error_handlers
+from tracker.issues.files import IssueFiles
 from tracker.limits import BodySizeLimitMiddleware
 from tracker.migrations import head_revision
 from tracker.observability.docs import install_docs
@@ -66,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     app.state.access_cache = AccessCache()
+    # The issues domain declares what it needs of files (issues.files.IssueFiles) and the
+    # attachments domain provides it; issues never imports attachments.
+    issue_files: IssueFiles = IssueFilesOnDisk(settings)
+    app.state.issue_files = issue_files
     install_realtime(app)
     install_error_handlers(app)
     install_openapi(app)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.attachments.conftest import assert_nothing_stored, files_on_disk, png_bytes
-from tests.conftest import UserFactory
+from tests.conftest import IssueFactory, UserFactory
 from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
 from tracker.auth.models import User
@@ -220,3 +222,23 @@ async def test_openapi_describes_both_bodies(client: httpx.AsyncClient) -> None:
     assert form["properties"]["file"]["items"]["format"] == "binary"
     assert form["properties"]["severity"]["$ref"] == "#/components/schemas/Severity"
     assert "Severity" in schema["components"]["schemas"]
+
+
+async def test_an_app_without_issue_files_refuses_to_file_or_delete_instead_of_skipping_files(
+    app: FastAPI,
+    make_user: UserFactory,
+    make_issue: IssueFactory,
+    auth: Auth,
+    db: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reporter = await make_user(Role.REPORTER)
+    admin = await make_user(Role.ADMIN)
+    issue = await make_issue(reporter)
+    monkeypatch.delattr(app.state, "issue_files")
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        filed = await client.post("/api/issues", json={"title": "t"}, headers=auth(reporter))
+        deleted = await client.delete(f"/api/issues/{issue.id}", headers=auth(admin))
+    assert (filed.status_code, deleted.status_code) == (500, 500)
+    assert await count(db, Issue) == 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +46,24 @@ class IssueKey(Protocol):
 class IssueRef:
     id: int
     reporter_id: int
+
+
+@dataclass(frozen=True)
+class IssueFilesOnDisk:
+    """The issues domain's `IssueFiles` (tracker.issues.files): an issue's files are its
+    attachments, stored under `settings.storage_dir`. Made by the composition root."""
+
+    settings: Settings
+
+    async def store_with_new_issue(
+        self, session: AsyncSession, issue_id: int, reporter: User, files: Sequence[ReceivedFile]
+    ) -> int:
+        issue = IssueRef(id=issue_id, reporter_id=reporter.id)
+        added = await add_uploads(session, issue, list(files), reporter, settings=self.settings)
+        return len(added)
+
+    async def remove_after_deletion(self, session: AsyncSession, issue_id: int) -> None:
+        await delete_issue_files(session, issue_id, settings=self.settings)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Issues: filing (with its files), editing (with the workflow and optimistic concurrency) and
-deleting. Every change writes one issue_events row in the same
+"""Issues: filing (with files, through the IssueFiles port), editing (with the workflow and
+optimistic concurrency) and deleting. Every change writes one issue_events row in the same
 transaction."""
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.activity.service import event_values, record_event
-from tracker.attachments import service as attachments
 from tracker.auth.models import User
-from tracker.config import Settings
 from tracker.db import Record, in_transaction
 from tracker.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
 from tracker.issues import filing, repository, tags, workflow
+from tracker.issues.files import IssueFiles
 from tracker.issues.models import Status
 from tracker.issues.schemas import IssueCreate, IssueDetail, IssueUpdate
 from tracker.issues.service import get_issue, not_found, permissions
@@ -33,7 +32,7 @@ async def create_issue(
     data: IssueCreate,
     uploads: Sequence[ReceivedFile] = (),
     *,
-    settings: Settings,
+    files: IssueFiles,
 ) -> IssueDetail:
     """File an issue, with its files if any, all in the caller's one transaction: a refused file
     (type, size, count) raises, and the rollback leaves neither the issue nor a file behind."""
@@ -58,13 +57,7 @@ async def create_issue(
     if row is None:
         row = await _insert_in_transaction(session, user, values, data.tags, created)
     issue_id: int = row["id"]
-    added = await attachments.add_uploads(
-        session,
-        attachments.IssueRef(id=issue_id, reporter_id=user.id),
-        list(uploads),
-        user,
-        settings=settings,
-    )
+    attached = await files.store_with_new_issue(session, issue_id, user, uploads) if uploads else 0
     return IssueDetail(
         id=issue_id,
         title=data.title,
@@ -80,7 +73,7 @@ async def create_issue(
         resolved_at=None,
         description=data.description,
         description_html=description_html,
-        attachment_count=len(added),
+        attachment_count=attached,
         allowed_transitions=workflow.allowed_transitions(user.role, row["status"]),
         permissions=permissions(user, user.id, row["status"]),
     )
@@ -228,14 +221,14 @@ def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 async def delete_issue(
-    session: AsyncSession, user: User, issue_id: int, *, settings: Settings
+    session: AsyncSession, user: User, issue_id: int, *, files: IssueFiles
 ) -> None:
     """Delete an issue; its comments and attachment rows go with it (ON DELETE CASCADE), its
     events stay as history, and its files are removed once the deletion has committed."""
     current = await repository.lock_for_update(session, issue_id)
     if current is None:
         raise not_found(issue_id)
-    await attachments.delete_issue_files(session, issue_id, settings=settings)
+    await files.remove_after_deletion(session, issue_id)
     await record_event(
         session,
         issue_id=issue_id,

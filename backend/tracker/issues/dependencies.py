@@ -22,6 +22,7 @@ from tracker.db import DbSession
 from tracker.errors import PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 from tracker.inputs import decode_json
 from tracker.issues import service
+from tracker.issues.files import IssueFiles
 from tracker.issues.models import Issue
 from tracker.issues.schemas import IssueCreate
 from tracker.multipart import ReceivedFile, is_multipart, receive_request_form
@@ -34,6 +35,21 @@ async def issue_for_viewer(session: DbSession, user: CurrentUser, issue_id: Issu
 
 
 IssueForViewer = Annotated[Issue, Depends(issue_for_viewer)]
+
+
+async def issue_files(request: Request) -> IssueFiles:
+    """The IssueFiles the application was made with (tracker.app.create_app wires it)."""
+    try:
+        files: IssueFiles = request.app.state.issue_files
+    except AttributeError:
+        raise RuntimeError(
+            "This application has no IssueFiles: issues cannot be filed with their files or "
+            "deleted with them; make it with tracker.app.create_app"
+        ) from None
+    return files
+
+
+IssueFileStore = Annotated[IssueFiles, Depends(issue_files)]
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,10})"?\s*$')
 

@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from tracker.auth.dependencies import AdminUser, AppSettings, CurrentUser, StaffUser
+from tracker.auth.dependencies import AdminUser, CurrentUser, StaffUser
 from tracker.db import DbSession
 from tracker.errors import problems
 from tracker.inputs import ID_CURSOR, NUL_FREE, JsonBodyRoute
 from tracker.issues import changes, service
 from tracker.issues.dependencies import (
     IfMatch,
+    IssueFileStore,
     IssueForViewer,
     IssueId,
     NewIssueBody,
@@ -70,10 +71,10 @@ async def create_issue(
     session: DbSession,
     user: CurrentUser,
     body: NewIssueBody,
-    settings: AppSettings,
+    files: IssueFileStore,
     response: Response,
 ) -> IssueDetail:
-    issue = await changes.create_issue(session, user, body.data, body.files, settings=settings)
+    issue = await changes.create_issue(session, user, body.data, body.files, files=files)
     response.headers["ETag"] = etag(issue.version)
     response.headers["Location"] = f"/api/issues/{issue.id}"
     return issue
@@ -150,9 +151,9 @@ async def update_issue(
     responses=problems(404),
 )
 async def delete_issue(
-    session: DbSession, user: AdminUser, issue_id: IssueId, settings: AppSettings
+    session: DbSession, user: AdminUser, issue_id: IssueId, files: IssueFileStore
 ) -> Response:
-    await changes.delete_issue(session, user, issue_id, settings=settings)
+    await changes.delete_issue(session, user, issue_id, files=files)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
