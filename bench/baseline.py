@@ -45,7 +45,7 @@ from starlette.routing import Route
 
 from tracker.activity.repository import RECORD_EVENT
 from tracker.auth.access_cache import ACCESS_CHANNEL, AccessCache
-from tracker.auth.repository import _ACCESS_CHECK_SQL as ACCESS_CHECK
+from tracker.auth.repository import ACCESS_CHECK
 from tracker.issues.snippets import snippet_html, word_pattern
 from tracker.issues.statements import (
     ADD_TAGS,
