@@ -5,6 +5,7 @@ export type { ButtonSize, ButtonVariant } from './Button.svelte';
 export { default as Card } from './Card.svelte';
 export { default as Dialog } from './Dialog.svelte';
 export { default as Input } from './Input.svelte';
+export { default as PlusIcon } from './PlusIcon.svelte';
 export { default as Select } from './Select.svelte';
 export type { SelectOption } from './Select.svelte';
 export { default as SeverityBadge } from './SeverityBadge.svelte';
