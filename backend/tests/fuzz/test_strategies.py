@@ -120,7 +120,12 @@ AUTHORIZE = {
     "state": "s",
 }
 OIDC_START = {k: v for k, v in AUTHORIZE.items() if k not in ("email", "password")}
-SIGNUP = {"email": "odd@example.com", "password": "long enough pass 1", "full_name": "Odd"}
+SIGNUP = {
+    "email": "odd@example.com",
+    "password": "long enough pass 1",
+    "full_name": "Odd",
+    "username": "odd-one",
+}
 ISSUE = {"title": "Odd input", "description": "", "tags": ["odd"]}
 TOKEN = {"grant_type": "refresh_token", "refresh_token": "unknown", "client_id": "web"}
 TOKEN_FIELDS = ("grant_type", "client_id", "code", "code_verifier", "redirect_uri", "refresh_token")
@@ -155,6 +160,8 @@ TARGETS = [
     Target("POST", "/api/issues/{issue_id}/comments", "json", "body", {}, echoed="body"),
     Target("PATCH", "/api/comments/{comment_id}", "json", "body", {}, echoed="body"),
     Target("POST", "/api/markdown/preview", "json", "text", {}),
+    *(Target("PATCH", "/api/users/me", "json", n, {}) for n in ("username", "full_name")),
+    Target("PATCH", "/api/users/{user_id}", "json", "username", {}),
     *(Target("POST", "/api/auth/signup", "json", n, SIGNUP) for n in SIGNUP),
     *(Target("POST", "/api/oauth/authorize", "json", n, AUTHORIZE) for n in AUTHORIZE),
     *(Target("POST", "/api/oauth/token", "form", n, TOKEN) for n in TOKEN_FIELDS),
