@@ -105,6 +105,24 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     mail_from: str | None = None
+    # How often the worker turns new changes into notifications, sends due e-mail, and queues
+    # the daily digests.
+    notify_interval_seconds: float = Field(default=1.0, gt=0, le=300)
+    mail_interval_seconds: float = Field(default=5.0, gt=0, le=300)
+    digest_interval_minutes: int = Field(default=1440, ge=1)
+
+    # Webhooks (docs/webhooks.md). The worker turns new events into deliveries and sends the
+    # due ones this often (seconds): a first delivery goes out within about this long.
+    webhook_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # One try of a delivery: name resolution, connection, request and answer, all in all.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Deliveries one run sends at most, and how many of them at once.
+    webhook_batch_size: int = Field(default=50, ge=1, le=1000)
+    webhook_concurrency: int = Field(default=8, ge=1, le=100)
+    # Host names and addresses exempt from the public-address rule (comma-separated).
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Delivered and failed deliveries, with their tries, are deleted this long after.
+    webhook_retention_days: int = Field(default=30, ge=1, le=3650)
 
     # Swagger UI at /api/docs; unset: public everywhere but production.
     api_docs_public: bool | None = None
@@ -118,6 +136,14 @@ class Settings(BaseSettings):
         raw = data.get("allowed_origins") if isinstance(data, dict) else None
         if isinstance(raw, str):
             data["allowed_origins"] = [o.strip() for o in raw.split(",") if o.strip()]
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_webhook_hosts(cls, data: dict[str, object]) -> dict[str, object]:
+        raw = data.get("webhook_allowed_hosts") if isinstance(data, dict) else None
+        if isinstance(raw, str):
+            data["webhook_allowed_hosts"] = [h.strip() for h in raw.split(",") if h.strip()]
         return data
 
     _signing_key_origin: KeyOrigin = PrivateAttr(default="environment")

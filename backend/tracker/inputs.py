@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from itertools import accumulate
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 INT4_MAX = 2**31 - 1
@@ -109,14 +111,62 @@ class BoundedJsonRequest(Request):
         return self._bounded_json
 
 
+def _is_listed(annotation: Any) -> bool:
+    """Whether a parameter's type takes several values (`list[str]`, `list[str] | None`…)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_listed(get_args(annotation)[0])
+    if origin is Union or type(annotation).__name__ == "UnionType":
+        return any(_is_listed(a) for a in get_args(annotation))
+    return isinstance(origin, type) and issubclass(origin, (list, set, frozenset, tuple))
+
+
+def _query_fields(dependant: Dependant) -> Iterator[tuple[str, bool]]:
+    for field in dependant.query_params:
+        yield field.alias, _is_listed(field.field_info.annotation)
+    for sub in dependant.dependencies:
+        yield from _query_fields(sub)
+
+
+def single_valued(dependant: Dependant) -> frozenset[str]:
+    """The query parameters of a route that take one value."""
+    return frozenset(name for name, listed in _query_fields(dependant) if not listed)
+
+
+def refuse_repeats(request: Request, names: frozenset[str]) -> None:
+    """A parameter that takes one value, given twice, is refused by name: taking either of
+    them would be a guess."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for key, _ in request.query_params.multi_items():
+        if key in names and key in seen and key not in repeated:
+            repeated.append(key)
+        seen.add(key)
+    if repeated:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "repeated_parameter",
+                    "loc": ("query", name),
+                    "msg": "given more than once; it takes one value",
+                    "input": request.query_params.getlist(name),
+                }
+                for name in repeated
+            ]
+        )
+
+
 class JsonBodyRoute(APIRoute):
     """A route whose JSON body is decoded by `decode_json`: FastAPI reads the body through
-    `Request.json()`, so the bound applies before its decoder and validation run."""
+    `Request.json()`, so the bound applies before its decoder and validation run. A query
+    parameter that takes one value and is given twice is refused."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        scalars = single_valued(self.dependant)
 
         async def bounded(request: Request) -> Response:
+            refuse_repeats(request, scalars)
             return await handler(BoundedJsonRequest(request.scope, request.receive))
 
         return bounded

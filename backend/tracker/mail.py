@@ -81,7 +81,8 @@ def _deliver(settings: Settings, message: EmailMessage) -> str:
         code, answer = smtp.rcpt(recipient)
         if code not in (250, 251):
             raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
-        code, answer = smtp.data(message.as_bytes())
+        # SMTP lines end in CRLF; smtplib converts a str but sends bytes as they are.
+        code, answer = smtp.data(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
         if code != 250:
             raise smtplib.SMTPDataError(code, answer)
         return f"{code} {answer.decode(errors='replace')}"

@@ -12,8 +12,20 @@ from tracker.auth.models import (
 )
 from tracker.comments.models import Comment
 from tracker.db import Base
-from tracker.issues.models import Issue, Tag, issue_tags
+from tracker.issues.models import Issue, IssueWatch, Tag, issue_tags
+from tracker.notifications.models import (
+    EventCursor,
+    Notification,
+    NotificationSetting,
+    OutgoingMail,
+)
 from tracker.stats.models import DailyStat
+from tracker.webhooks.models import (
+    WebhookAttempt,
+    WebhookCursor,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 __all__ = [
     "Attachment",
@@ -21,13 +33,22 @@ __all__ = [
     "Base",
     "Comment",
     "DailyStat",
+    "EventCursor",
     "ExternalIdentity",
     "Issue",
     "IssueEvent",
+    "IssueWatch",
     "LoginAttempt",
+    "Notification",
+    "NotificationSetting",
     "OidcLoginState",
+    "OutgoingMail",
     "RefreshToken",
     "Tag",
     "User",
+    "WebhookAttempt",
+    "WebhookCursor",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "issue_tags",
 ]

@@ -6,10 +6,12 @@ from tracker.attachments.router import router as attachments_router
 from tracker.auth.router import router as auth_router
 from tracker.comments.router import router as comments_router
 from tracker.issues.router import router as issues_router
+from tracker.notifications.router import router as notifications_router
 from tracker.realtime.router import router as realtime_router
 from tracker.stats.router import router as stats_router
 from tracker.users.router import public_router as signup_router
 from tracker.users.router import router as users_router
+from tracker.webhooks.router import router as webhooks_router
 
 # Matched in this order, route by route: the busiest first.
 API_ROUTERS: list[APIRouter] = [
@@ -21,4 +23,6 @@ API_ROUTERS: list[APIRouter] = [
     attachments_router,
     realtime_router,
     stats_router,
+    notifications_router,
+    webhooks_router,
 ]

@@ -12,7 +12,7 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 
-from tests.conftest import UserFactory
+from tests.conftest import IssueFactory, UserFactory
 from tests.sessions import access_token
 from tracker.auth.dependencies import CurrentUser, policies_of
 from tracker.auth.models import User
@@ -98,6 +98,7 @@ class World:
     make_user: UserFactory
     target: User
     n: Iterator[int]
+    issue_id: int = 0  # an issue the target reported
 
 
 Call = Callable[[World, dict[str, str]], Awaitable[httpx.Response]]
@@ -115,6 +116,23 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[Role | None, int]]] = {
     ("PATCH", "/api/users/me"): (
         lambda w, h: w.client.patch("/api/users/me", json={"full_name": "Renamed"}, headers=h),
         {None: 401, Role.REPORTER: 200, Role.MAINTAINER: 200, Role.ADMIN: 200},
+    ),
+    ("GET", "/api/users/me/notification-settings"): (
+        lambda w, h: _get(w, h, "/api/users/me/notification-settings"),
+        {None: 401, Role.REPORTER: 200, Role.MAINTAINER: 200, Role.ADMIN: 200},
+    ),
+    ("PUT", "/api/users/me/notification-settings"): (
+        lambda w, h: w.client.put(
+            "/api/users/me/notification-settings",
+            json={"settings": [{"kind": "commented", "delivery": "digest"}]},
+            headers=h,
+        ),
+        {None: 401, Role.REPORTER: 200, Role.MAINTAINER: 200, Role.ADMIN: 200},
+    ),
+    ("GET", "/api/users/mentionable"): (
+        # The target's issue: staff may see it, other REPORTERs get the same 404 as for none.
+        lambda w, h: _get(w, h, f"/api/users/mentionable?issue_id={w.issue_id}"),
+        {None: 401, Role.REPORTER: 404, Role.MAINTAINER: 200, Role.ADMIN: 200},
     ),
     ("GET", "/api/users"): (
         lambda w, h: _get(w, h, "/api/users"),
@@ -198,11 +216,13 @@ async def test_role_route_matrix(
     client: httpx.AsyncClient,
     settings: Settings,
     make_user: UserFactory,
+    make_issue: IssueFactory,
 ) -> None:
     call, expected = MATRIX[(method, path)]
     target = await make_user(email="target@example.com")
     users = {role: await make_user(role) for role in ROLES if role is not None}
-    world = World(client, settings, make_user, target, itertools.count())
+    issue = await make_issue(target)
+    world = World(client, settings, make_user, target, itertools.count(), issue.id)
     actual: dict[Role | None, int] = {}
     for role in ROLES:
         headers = (

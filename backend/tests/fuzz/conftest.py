@@ -106,6 +106,10 @@ async def world(
             "issue_id": [i.id for i in issues],
             "comment_id": comments,
             "user_id": [u.id for u in people],
+            # Nobody's inbox holds these yet: reading one is the 404 every role gets.
+            "notification_id": [1, 2],
+            # No endpoint exists: the 404 an ADMIN gets, the 403 everyone else gets first.
+            "webhook_id": [1, 2],
         },
         attachments=[uuid.UUID(a["id"]) for a in uploaded.json()],
     )

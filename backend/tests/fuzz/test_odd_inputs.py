@@ -115,14 +115,21 @@ def test_every_route_reading_a_json_body_bounds_its_depth(app: FastAPI) -> None:
 
 async def _world(
     make_user: UserFactory, make_issue: IssueFactory, client: httpx.AsyncClient, auth: Auth
-) -> tuple[User, dict[str, int]]:
+) -> tuple[User, dict[str, int | str]]:
     admin = await make_user(Role.ADMIN)
     issue = await make_issue(admin)
     comment = await client.post(
         f"/api/issues/{issue.id}/comments", json={"body": "hello"}, headers=auth(admin)
     )
     other = await make_user(Role.REPORTER)
-    ids = {"issue_id": issue.id, "comment_id": comment.json()["id"], "user_id": other.id}
+    ids = {
+        "issue_id": issue.id,
+        "comment_id": comment.json()["id"],
+        "user_id": other.id,
+        "notification_id": 1,
+        "webhook_id": 1,
+        "delivery_id": "00000000-0000-4000-8000-000000000000",
+    }
     return admin, ids
 
 
@@ -249,6 +256,29 @@ async def test_nul_in_a_query_parameter_is_422_naming_it(
     admin = await make_user(Role.ADMIN)
     body = assert_problem(await raw_client.get(url, headers=auth(admin)), 422, field)
     assert "NUL" in body["detail"]
+
+
+async def test_a_one_value_parameter_given_twice_is_422_naming_it(
+    raw_client: httpx.AsyncClient, make_user: UserFactory, auth: Auth
+) -> None:
+    admin = await make_user(Role.ADMIN)
+    made = await raw_client.post(
+        "/api/issues",
+        json={"title": "Safari export", "tags": ["export", "safari"]},
+        headers=auth(admin),
+    )
+    assert made.status_code == 201, made.text
+    body = assert_problem(
+        await raw_client.get("/api/tags?q=ex&q=sa", headers=auth(admin)), 422, "q"
+    )
+    assert "more than once" in body["detail"]
+    assert_problem(
+        await raw_client.get("/api/issues?sort=new&sort=old", headers=auth(admin)), 422, "sort"
+    )
+    # A parameter that takes a list still takes several values.
+    listed = await raw_client.get("/api/issues?tag=export&tag=safari", headers=auth(admin))
+    assert listed.status_code == 200, listed.text
+    assert [i["title"] for i in listed.json()["items"]] == ["Safari export"]
 
 
 @pytest.mark.parametrize(

@@ -132,6 +132,15 @@ REFUSALS = [
         "PATCH", "/api/issues/{issue_id}", 422, "invalid_assignee", "who may be assigned is data"
     ),
     Refusal("POST", "/api/auth/signup", 422, "weak_password", "the password rules are in words"),
+    *(
+        Refusal(method, path, 422, code, why)
+        for method, path in (("POST", "/api/webhooks"), ("PATCH", "/api/webhooks/{webhook_id}"))
+        for code, why in (
+            ("invalid_webhook_url", "a URL's host and port are rules beyond its pattern"),
+            ("webhook_host_not_found", "whether a host name resolves is the DNS's to say"),
+            ("webhook_address_not_allowed", "so is whether it resolves to a public address"),
+        )
+    ),
     Refusal(
         "POST",
         "/api/auth/signup",

@@ -127,6 +127,8 @@ SIGNUP = {
     "username": "odd-one",
 }
 ISSUE = {"title": "Odd input", "description": "", "tags": ["odd"]}
+# A loopback address is refused before any DNS lookup: the fields are still checked first.
+WEBHOOK = {"url": "http://127.0.0.1:9/hook", "events": ["*"], "description": "odd"}
 TOKEN = {"grant_type": "refresh_token", "refresh_token": "unknown", "client_id": "web"}
 TOKEN_FIELDS = ("grant_type", "client_id", "code", "code_verifier", "redirect_uri", "refresh_token")
 # Only hashed or compared, never stored as text: a NUL there is harmless, and the OAuth
@@ -162,6 +164,12 @@ TARGETS = [
     Target("POST", "/api/markdown/preview", "json", "text", {}),
     *(Target("PATCH", "/api/users/me", "json", n, {}) for n in ("username", "full_name")),
     Target("PATCH", "/api/users/{user_id}", "json", "username", {}),
+    Target("GET", "/api/notifications", "query", "cursor", {}),
+    Target("GET", "/api/users/mentionable", "query", "q", {"issue_id": "1"}),
+    *(Target("POST", "/api/webhooks", "json", n, WEBHOOK, listed=n == "events") for n in WEBHOOK),
+    *(Target("PATCH", "/api/webhooks/{webhook_id}", "json", n, {}) for n in ("url", "description")),
+    Target("PATCH", "/api/webhooks/{webhook_id}", "json", "events", {}, listed=True),
+    Target("GET", "/api/webhooks/{webhook_id}/deliveries", "query", "cursor", {}),
     *(Target("POST", "/api/auth/signup", "json", n, SIGNUP) for n in SIGNUP),
     *(Target("POST", "/api/oauth/authorize", "json", n, AUTHORIZE) for n in AUTHORIZE),
     *(Target("POST", "/api/oauth/token", "form", n, TOKEN) for n in TOKEN_FIELDS),

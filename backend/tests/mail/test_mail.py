@@ -43,7 +43,8 @@ async def test_a_message_carries_text_html_its_id_and_an_unsubscribe_link(
         Mail(
             to="Rita <rita@example.com>",
             subject="Mia assigned #12 to you",
-            text="Mia Maintainer assigned #12 Checkout fails to you.",
+            # Longer than one SMTP line: the message must go out in CRLF-ended lines.
+            text="Mia Maintainer assigned #12 Checkout fails to you.\n" + "Details.\n" * 300,
             html="<p>Mia Maintainer assigned <a href='x'>#12</a> to you.</p>",
             message_id="<notification-41@tracker.example.com>",
             unsubscribe_url="https://tracker.example.com/settings/notifications",

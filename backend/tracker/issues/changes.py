@@ -74,6 +74,7 @@ async def create_issue(
         description=data.description,
         description_html=description_html,
         attachment_count=attached,
+        watching=True,  # the reporter watches what they file
         allowed_transitions=workflow.allowed_transitions(user.role, row["status"]),
         permissions=permissions(user, user.id, row["status"]),
     )

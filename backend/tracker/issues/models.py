@@ -128,3 +128,19 @@ class Issue(Timestamped, Base):
     search: Mapped[Any] = mapped_column(
         TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), deferred=True
     )
+
+
+class IssueWatch(Base):
+    """Someone's choice to watch an issue or not (issues/watching.py); the reporter and the
+    assignee watch without one."""
+
+    __tablename__ = "issue_watches"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    watching: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

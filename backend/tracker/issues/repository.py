@@ -53,6 +53,7 @@ from tracker.issues.columns import (
 from tracker.issues.filters import ListFilter, ListShape, conditions
 from tracker.issues.models import Issue, issue_tags
 from tracker.issues.tags import tag_ids
+from tracker.issues.watching import watching_column
 
 _i = ISSUES.c
 _t = TAGS.c
@@ -161,6 +162,7 @@ def detail_statement(scoped: bool) -> Select[Any]:
             _i.description,
             _i.description_html,
             _i.attachment_count,
+            watching_column(_i.id, _i.reporter_id, _i.assignee_id).label("watching"),
         ).where(_i.id == bindparam("issue_id", type_=Integer))
     )
     if scoped:
@@ -169,11 +171,13 @@ def detail_statement(scoped: bool) -> Select[Any]:
 
 
 async def get_detail(
-    session: AsyncSession, issue_id: int, scope_reporter_id: int | None
+    session: AsyncSession, issue_id: int, scope_reporter_id: int | None, viewer_id: int
 ) -> Record | None:
     stmt = detail_statement(scope_reporter_id is not None)
     return await fetchrow(
-        session, stmt, {"issue_id": issue_id, "scope_reporter_id": scope_reporter_id}
+        session,
+        stmt,
+        {"issue_id": issue_id, "scope_reporter_id": scope_reporter_id, "viewer_id": viewer_id},
     )
 
 

@@ -10,7 +10,7 @@ from tracker.auth.dependencies import AdminUser, CurrentUser, StaffUser
 from tracker.db import DbSession
 from tracker.errors import problems
 from tracker.inputs import ID_CURSOR, NUL_FREE, JsonBodyRoute
-from tracker.issues import changes, service
+from tracker.issues import changes, service, watching
 from tracker.issues.dependencies import (
     IfMatch,
     IssueFileStore,
@@ -154,6 +154,28 @@ async def delete_issue(
     session: DbSession, user: AdminUser, issue_id: IssueId, files: IssueFileStore
 ) -> Response:
     await changes.delete_issue(session, user, issue_id, files=files)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put(
+    "/issues/{issue_id:int}/watch",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Watch an issue: be told about its comments, moves and files",
+    responses=problems(404),
+)
+async def watch(session: DbSession, user: CurrentUser, issue: IssueForViewer) -> Response:
+    await watching.set_watching(session, issue.id, user.id, True)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/issues/{issue_id:int}/watch",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Stop watching an issue (also for its reporter or assignee)",
+    responses=problems(404),
+)
+async def unwatch(session: DbSession, user: CurrentUser, issue: IssueForViewer) -> Response:
+    await watching.set_watching(session, issue.id, user.id, False)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -169,6 +169,7 @@ class IssueDetail(IssueSummary):
     description: str
     description_html: str
     attachment_count: int
+    watching: bool = Field(description="Whether you are told about its changes")
     allowed_transitions: list[Status]
     permissions: IssuePermissions
 

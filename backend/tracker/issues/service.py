@@ -148,7 +148,7 @@ async def list_issues(session: AsyncSession, user: User, query: IssueQuery) -> I
 
 
 async def get_issue(session: AsyncSession, user: User, issue_id: int) -> IssueDetail:
-    row = await repository.get_detail(session, issue_id, scope(user))
+    row = await repository.get_detail(session, issue_id, scope(user), user.id)
     if row is None:
         raise not_found(issue_id)
     return IssueDetail.model_validate(
@@ -157,6 +157,7 @@ async def get_issue(session: AsyncSession, user: User, issue_id: int) -> IssueDe
             "description": row["description"],
             "description_html": row["description_html"],
             "attachment_count": row["attachment_count"],
+            "watching": row["watching"],
             "allowed_transitions": workflow.allowed_transitions(user.role, row["status"]),
             "permissions": permissions(user, row["reporter_id"], row["status"]),
         }

@@ -36,6 +36,8 @@ from tracker.realtime.schemas import error_message, event_message, transient_mes
 log = get_logger("tracker.realtime")
 
 ISSUES, STATS = "issues", "stats"
+# Each person's own: their sockets subscribed to it are kept under "notifications:<user id>".
+NOTIFICATIONS = "notifications"
 
 
 @dataclass
@@ -100,9 +102,15 @@ class Hub:
 
     # -- subscriptions -----------------------------------------------------------------------
 
+    @staticmethod
+    def _key(sub: Subscription) -> str:
+        if sub.channel == NOTIFICATIONS:
+            return f"{NOTIFICATIONS}:{sub.connection.viewer.id}"
+        return sub.channel
+
     def add(self, sub: Subscription) -> None:
         sub.connection.subscriptions[sub.channel] = sub
-        self.channels.setdefault(sub.channel, set()).add(sub)
+        self.channels.setdefault(self._key(sub), set()).add(sub)
         if sub.issue_id is not None:
             viewer = sub.connection.viewer
             if self.presence.join(sub.issue_id, viewer.id, viewer.full_name):
@@ -115,11 +123,12 @@ class Hub:
         conn = sub.connection
         if conn.subscriptions.get(sub.channel) is sub:
             del conn.subscriptions[sub.channel]
-        subs = self.channels.get(sub.channel)
+        key = self._key(sub)
+        subs = self.channels.get(key)
         if subs is not None:
             subs.discard(sub)
             if not subs:
-                del self.channels[sub.channel]
+                del self.channels[key]
         if sub.issue_id is not None and self.presence.leave(sub.issue_id, conn.viewer.id):
             self.presence_changed([sub.issue_id], announce=True)
 
@@ -140,6 +149,21 @@ class Hub:
                 if item is None:
                     item = Outgoing(event_message(channel, event), owner)
                 sub.deliver(event.id, item)
+
+    def notified(self, user_ids: Iterable[int]) -> list[int]:
+        """Of these people, those with a socket here subscribed to their notifications."""
+        return [uid for uid in user_ids if f"{NOTIFICATIONS}:{uid}" in self.channels]
+
+    def dispatch_unread(self, unread: dict[int, int]) -> None:
+        """Tell each person's sockets how many notifications they have unread now."""
+        for user_id, count in unread.items():
+            subs = self.channels.get(f"{NOTIFICATIONS}:{user_id}")
+            if not subs:
+                continue
+            message = transient_message(NOTIFICATIONS, "notifications.changed", {"unread": count})
+            item = Outgoing(message, user_id)
+            for sub in list(subs):
+                sub.deliver(None, item)
 
     def dispatch_stats(self) -> None:
         subs = self.channels.get(STATS)

@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from tracker.activity.service import NOTIFY_CHANNEL
 from tracker.auth.access_cache import ACCESS_CHANNEL, AccessCache
+from tracker.notifications.service import NOTIFY_CHANNEL as NOTIFICATIONS_CHANNEL
 from tracker.observability.logging import get_logger
 from tracker.observability.metrics import REALTIME_LISTENER_RECONNECTS
 from tracker.realtime import repository
@@ -136,6 +137,7 @@ class Listener:
             await raw.add_listener(NOTIFY_CHANNEL, self._on_notify)
             await raw.add_listener(PRESENCE_CHANNEL, self._on_notify)
             await raw.add_listener(ACCESS_CHANNEL, self._on_notify)
+            await raw.add_listener(NOTIFICATIONS_CHANNEL, self._on_notify)
             if self.last_id is None:
                 self.last_id = await repository.latest_event_id(conn)
                 self.hub.last_event_id = self.last_id
@@ -189,9 +191,13 @@ class Listener:
         # Events and access changes in commit order; an access change is a set of user ids
         # (None: everyone).
         notes: list[dict[str, Any] | set[int] | None] = []
+        inboxes: set[int] = set()
         for channel, payload in batch:
             if channel == ACCESS_CHANNEL:
                 _add_access_change(notes, payload)
+                continue
+            if channel == NOTIFICATIONS_CHANNEL:
+                _add_inbox(inboxes, payload)
                 continue
             try:
                 note = json.loads(payload)
@@ -202,6 +208,9 @@ class Listener:
                 self._on_presence(note)
             elif isinstance(note, dict):
                 notes.append(note)
+        watched = self.hub.notified(inboxes)
+        if watched:
+            self.hub.dispatch_unread(await repository.unread_counts(conn, watched))
         ids = [n["id"] for n in notes if isinstance(n, dict) and isinstance(n.get("id"), int)]
         if not self.hub.channels:
             # Nobody here is subscribed: nothing to fetch or send. A later subscription resumes
@@ -291,6 +300,16 @@ class Listener:
         note = {"p": self.hub.process_id, "bye": True}
         with contextlib.suppress(Exception):
             await conn.execute(select(func.pg_notify(PRESENCE_CHANNEL, json.dumps(note))))
+
+
+def _add_inbox(inboxes: set[int], payload: str) -> None:
+    try:
+        note = json.loads(payload)
+    except ValueError:
+        log.warning("realtime_bad_payload", channel=NOTIFICATIONS_CHANNEL)
+        return
+    if isinstance(note, dict) and isinstance(note.get("user_id"), int):
+        inboxes.add(note["user_id"])
 
 
 def _add_access_change(notes: list[dict[str, Any] | set[int] | None], payload: str) -> None:

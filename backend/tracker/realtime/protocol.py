@@ -122,7 +122,7 @@ async def subscribe(hub: Hub, conn: Connection, message: SubscribeMessage) -> No
         conn.control(
             error_message(
                 "invalid_channel",
-                'Channels are "issues", "stats" and "issue:<id>"',
+                'Channels are "issues", "stats", "notifications" and "issue:<id>"',
                 channel=channel,
             )
         )

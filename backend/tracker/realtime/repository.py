@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tracker.activity.models import IssueEvent
 from tracker.auth.models import User
+from tracker.notifications.models import Notification
 from tracker.roles import Role
 
 
@@ -92,3 +93,15 @@ async def replay(
 async def viewers(session: AsyncSession, ids: Sequence[int]) -> dict[int, ViewerRow]:
     stmt = select(User.id, User.full_name, User.role, User.is_active).where(User.id.in_(ids))
     return {row[0]: ViewerRow(*row) for row in (await session.execute(stmt)).all()}
+
+
+async def unread_counts(conn: AsyncConnection, user_ids: Sequence[int]) -> dict[int, int]:
+    """How many unread notifications each of these people has (0 included)."""
+    stmt = (
+        select(Notification.recipient_id, func.count())
+        .where(Notification.recipient_id.in_(user_ids), Notification.read_at.is_(None))
+        .group_by(Notification.recipient_id)
+    )
+    counts = dict.fromkeys(user_ids, 0)
+    counts.update({uid: int(n) for uid, n in (await conn.execute(stmt)).all()})
+    return counts

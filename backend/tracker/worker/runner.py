@@ -58,7 +58,11 @@ async def run_job(name: str, settings: Settings) -> dict[str, int]:
     JOB_RUNS.labels(name, "success").inc()
     JOB_LAST_SUCCESS.labels(name).set(time.time())
     fields: dict[str, Any] = dict(result)
-    log.info("job_succeeded", job=name, duration_seconds=round(elapsed, 4), **fields)
+    # A job that runs every few seconds would otherwise fill the log with runs that did nothing.
+    quiet = job.quiet_when_idle and not any(result.values())
+    (log.debug if quiet else log.info)(
+        "job_succeeded", job=name, duration_seconds=round(elapsed, 4), **fields
+    )
     return result
 
 
