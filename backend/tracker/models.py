@@ -20,6 +20,7 @@ from tracker.notifications.models import (
     OutgoingMail,
 )
 from tracker.stats.models import DailyStat
+from tracker.views.models import SavedView
 from tracker.webhooks.models import (
     WebhookAttempt,
     WebhookCursor,
@@ -44,6 +45,7 @@ __all__ = [
     "OidcLoginState",
     "OutgoingMail",
     "RefreshToken",
+    "SavedView",
     "Tag",
     "User",
     "WebhookAttempt",

@@ -11,6 +11,7 @@ from tracker.realtime.router import router as realtime_router
 from tracker.stats.router import router as stats_router
 from tracker.users.router import public_router as signup_router
 from tracker.users.router import router as users_router
+from tracker.views.router import router as views_router
 from tracker.webhooks.router import router as webhooks_router
 
 # Matched in this order, route by route: the busiest first.
@@ -24,5 +25,6 @@ API_ROUTERS: list[APIRouter] = [
     realtime_router,
     stats_router,
     notifications_router,
+    views_router,
     webhooks_router,
 ]

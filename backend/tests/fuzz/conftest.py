@@ -110,6 +110,7 @@ async def world(
             "notification_id": [1, 2],
             # No endpoint exists: the 404 an ADMIN gets, the 403 everyone else gets first.
             "webhook_id": [1, 2],
+            "view_id": [1, 2],
         },
         attachments=[uuid.UUID(a["id"]) for a in uploaded.json()],
     )

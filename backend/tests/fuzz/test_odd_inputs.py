@@ -128,6 +128,7 @@ async def _world(
         "user_id": other.id,
         "notification_id": 1,
         "webhook_id": 1,
+        "view_id": 1,
         "delivery_id": "00000000-0000-4000-8000-000000000000",
     }
     return admin, ids

@@ -143,6 +143,7 @@ async def _ids(make_user: UserFactory, make_issue: IssueFactory) -> tuple[User, 
         "user_id": str(admin.id),
         "attachment_id": "00000000-0000-4000-8000-000000000000",
         "webhook_id": "1",
+        "view_id": "1",
         "delivery_id": "00000000-0000-4000-8000-000000000000",
         "notification_id": "1",
     }

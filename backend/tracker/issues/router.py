@@ -10,7 +10,7 @@ from tracker.auth.dependencies import AdminUser, CurrentUser, StaffUser
 from tracker.db import DbSession
 from tracker.errors import problems
 from tracker.inputs import ID_CURSOR, NUL_FREE, JsonBodyRoute
-from tracker.issues import changes, service, watching
+from tracker.issues import bulk, changes, service, watching
 from tracker.issues.dependencies import (
     IfMatch,
     IssueFileStore,
@@ -22,6 +22,8 @@ from tracker.issues.dependencies import (
 )
 from tracker.issues.schemas import (
     CREATE_REQUEST_BODY,
+    BulkResult,
+    BulkUpdate,
     EventPage,
     IssueDetail,
     IssuePage,
@@ -142,6 +144,18 @@ async def update_issue(
     issue = await changes.update_issue(session, user, issue_id, version, body)
     response.headers["ETag"] = etag(issue.version)
     return issue
+
+
+@router.post(
+    "/issues/bulk",
+    response_model=BulkResult,
+    summary="Change many issues at once",
+    responses=problems((422, "The request is malformed; refusals of single issues are listed")),
+)
+async def bulk_update(session: DbSession, user: CurrentUser, body: BulkUpdate) -> BulkResult:
+    """Each issue is changed as a PATCH of it alone would change it (same rules, workflow and
+    event), on its own: the answer lists those applied and why each other one was refused."""
+    return await bulk.bulk_update(session, user, body)
 
 
 @router.delete(

@@ -219,9 +219,8 @@ USER_FILTER = described(
 REPORTER_FILTER = described(f"^(?:{ID_TEXT}|me)$", "must be a user id (1 to 2147483647) or me")
 
 
-class IssueQuery(BaseModel):
-    """Filters and ordering of an issue listing: GET /issues's query string, validated in one
-    pass (one model rather than a parameter each)."""
+class IssueFilters(BaseModel):
+    """What an issue listing shows and in which order (a saved view stores these)."""
 
     status: list[Status] = Field(default_factory=list)
     severity: list[Severity] = Field(default_factory=list)
@@ -238,6 +237,12 @@ class IssueQuery(BaseModel):
         default=None, pattern=REPORTER_FILTER, description="a user id or `me`"
     )
     sort: Sort | None = Field(default=None, description="default -created, or relevance with `q`")
+
+
+class IssueQuery(IssueFilters):
+    """Filters and ordering of an issue listing: GET /issues's query string, validated in one
+    pass (one model rather than a parameter each)."""
+
     cursor: str | None = Field(
         default=None,
         max_length=200,
@@ -245,3 +250,54 @@ class IssueQuery(BaseModel):
         description="The next_cursor of the previous page, with the same filters and sort",
     )
     limit: int = Field(default=25, ge=1, le=PAGE_MAX)
+
+
+# ---- bulk changes --------------------------------------------------------------------------
+
+BULK_MAX = 500
+
+
+class BulkChanges(BaseModel):
+    """What to change on every issue; absent fields stay as they are on each."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | MISSING = MISSING
+    severity: Severity | MISSING = MISSING
+    assignee_id: int | None = Field(
+        default=None, ge=1, le=INT4_MAX, description="null unassigns; absent leaves each as it is"
+    )
+    add_tags: Tags = Field(default_factory=list)
+    remove_tags: Tags = Field(default_factory=list)
+
+    @field_validator("add_tags", "remove_tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return normalize_tags(value)
+
+
+class BulkUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    issue_ids: list[Annotated[int, Field(ge=1, le=INT4_MAX)]] = Field(
+        min_length=1, max_length=BULK_MAX, description="Each issue is changed on its own"
+    )
+    changes: BulkChanges
+
+
+class BulkApplied(BaseModel):
+    id: int
+    version: int
+    changed: bool = Field(description="false: it already was as asked, and no event was recorded")
+
+
+class BulkRefused(BaseModel):
+    id: int
+    status: int = Field(description="The status a PATCH of this issue alone would have had")
+    code: str
+    detail: str
+
+
+class BulkResult(BaseModel):
+    applied: list[BulkApplied]
+    refused: list[BulkRefused]

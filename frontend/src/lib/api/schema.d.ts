@@ -176,6 +176,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/issues/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change many issues at once
+         * @description Each issue is changed as a PATCH of it alone would change it (same rules, workflow and
+         *     event), on its own: the answer lists those applied and why each other one was refused.
+         */
+        post: operations["bulk_update_api_issues_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/issues/similar": {
         parameters: {
             query?: never;
@@ -695,6 +716,52 @@ export interface paths {
         patch: operations["update_user_api_users__user_id__patch"];
         trace?: never;
     };
+    "/api/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Views
+         * @description Your saved views, then the team's shared ones.
+         */
+        get: operations["list_views_api_views_get"];
+        put?: never;
+        /**
+         * Create View
+         * @description Save the list's filters, search and sort under a name.
+         */
+        post: operations["create_view_api_views_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/views/{view_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get View */
+        get: operations["get_view_api_views__view_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete View */
+        delete: operations["delete_view_api_views__view_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update View
+         * @description Rename, re-filter, share or unshare a view (its owner; an ADMIN for shared ones).
+         */
+        patch: operations["update_view_api_views__view_id__patch"];
+        trace?: never;
+    };
     "/api/webhooks": {
         parameters: {
             query?: never;
@@ -1022,6 +1089,65 @@ export interface components {
             /** Refresh Token */
             refresh_token?: string | null;
         };
+        /** BulkApplied */
+        BulkApplied: {
+            /**
+             * Changed
+             * @description false: it already was as asked, and no event was recorded
+             */
+            changed: boolean;
+            /** Id */
+            id: number;
+            /** Version */
+            version: number;
+        };
+        /**
+         * BulkChanges
+         * @description What to change on every issue; absent fields stay as they are on each.
+         */
+        BulkChanges: {
+            /** Add Tags */
+            add_tags?: string[];
+            /**
+             * Assignee Id
+             * @description null unassigns; absent leaves each as it is
+             */
+            assignee_id?: number | null;
+            /** Remove Tags */
+            remove_tags?: string[];
+            severity?: components["schemas"]["Severity"];
+            status?: components["schemas"]["Status"];
+        };
+        /** BulkRefused */
+        BulkRefused: {
+            /** Code */
+            code: string;
+            /** Detail */
+            detail: string;
+            /** Id */
+            id: number;
+            /**
+             * Status
+             * @description The status a PATCH of this issue alone would have had
+             */
+            status: number;
+        };
+        /** BulkResult */
+        BulkResult: {
+            /** Applied */
+            applied: components["schemas"]["BulkApplied"][];
+            /** Refused */
+            refused: components["schemas"]["BulkRefused"][];
+        };
+        /** BulkUpdate */
+        BulkUpdate: {
+            changes: components["schemas"]["BulkChanges"];
+            /**
+             * Issue Ids
+             * @description Each issue is changed on its own
+             */
+            issue_ids: number[];
+        };
         /** CommentIn */
         CommentIn: {
             /** Body */
@@ -1240,6 +1366,38 @@ export interface components {
              * @description Whether you are told about its changes
              */
             watching: boolean;
+        };
+        /**
+         * IssueFilters
+         * @description What an issue listing shows and in which order (a saved view stores these).
+         */
+        IssueFilters: {
+            /**
+             * Assignee Id
+             * @description a user id, `me` or `none`
+             */
+            assignee_id?: string | null;
+            /**
+             * Q
+             * @description full-text search
+             */
+            q?: string | null;
+            /**
+             * Reporter Id
+             * @description a user id or `me`
+             */
+            reporter_id?: string | null;
+            /** Severity */
+            severity?: components["schemas"]["Severity"][];
+            /**
+             * Sort
+             * @description default -created, or relevance with `q`
+             */
+            sort?: ("created" | "-created" | "updated" | "-updated" | "severity" | "-severity") | null;
+            /** Status */
+            status?: components["schemas"]["Status"][];
+            /** Tag */
+            tag?: string[];
         };
         /** IssueListItem */
         IssueListItem: {
@@ -1829,6 +1987,87 @@ export interface components {
             role?: components["schemas"]["Role"] | null;
             /** Username */
             username?: string | null;
+        };
+        /** ViewCreate */
+        ViewCreate: {
+            filters?: components["schemas"]["ViewFilters"];
+            /** Name */
+            name: string;
+            /**
+             * Shared
+             * @description Listed for the whole team (staff only)
+             * @default false
+             */
+            shared: boolean;
+        };
+        /**
+         * ViewFilters
+         * @description The issue list's filters, search and sort, as its query string names them.
+         */
+        ViewFilters: {
+            /**
+             * Assignee Id
+             * @description a user id, `me` or `none`
+             */
+            assignee_id?: string | null;
+            /**
+             * Q
+             * @description full-text search
+             */
+            q?: string | null;
+            /**
+             * Reporter Id
+             * @description a user id or `me`
+             */
+            reporter_id?: string | null;
+            /** Severity */
+            severity?: components["schemas"]["Severity"][];
+            /**
+             * Sort
+             * @description default -created, or relevance with `q`
+             */
+            sort?: ("created" | "-created" | "updated" | "-updated" | "severity" | "-severity") | null;
+            /** Status */
+            status?: components["schemas"]["Status"][];
+            /** Tag */
+            tag?: string[];
+        };
+        /** ViewOut */
+        ViewOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Editable
+             * @description Whether the caller may rename, change or delete it
+             */
+            editable: boolean;
+            filters: components["schemas"]["IssueFilters"];
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            owner: components["schemas"]["UserRef"];
+            /** Shared */
+            shared: boolean;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * ViewUpdate
+         * @description Only the fields present change.
+         */
+        ViewUpdate: {
+            filters?: components["schemas"]["ViewFilters"];
+            /** Name */
+            name?: string;
+            /** Shared */
+            shared?: boolean;
         };
         /** WebhookCreate */
         WebhookCreate: {
@@ -2593,6 +2832,68 @@ export interface operations {
             };
             /** @description Signed in, but not allowed to do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bulk_update_api_issues_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description Not signed in, or the access token is invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the API accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is malformed; refusals of single issues are listed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4400,6 +4701,299 @@ export interface operations {
                 };
             };
             /** @description It would leave no active admin, demote the caller, or take a username in use */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the API accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A value is invalid; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_views_api_views_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"][];
+                };
+            };
+            /** @description Not signed in, or the access token is invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_view_api_views_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"];
+                };
+            };
+            /** @description Not signed in, or the access token is invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only staff share views */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The name is taken, or too many views */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the API accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A value is invalid; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_view_api_views__view_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"];
+                };
+            };
+            /** @description Not signed in, or the access token is invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A value is invalid; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_view_api_views__view_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the access token is invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A value is invalid; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_view_api_views__view_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"];
+                };
+            };
+            /** @description Not signed in, or the access token is invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the view's owner, or sharing without being staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The name is taken */
             409: {
                 headers: {
                     [name: string]: unknown;
