@@ -146,6 +146,11 @@ TARGETS = [
     Target("GET", "/api/issues", "query", "sort", {}),
     Target("GET", "/api/issues", "query", "cursor", {}),
     Target("GET", "/api/issues", "query", "tag", {}, listed=True),
+    *(
+        Target("GET", "/api/issues/export", "query", n, {})
+        for n in ("q", "assignee_id", "reporter_id", "sort", "format")
+    ),
+    Target("GET", "/api/issues/export", "query", "tag", {}, listed=True),
     Target("GET", "/api/issues/similar", "query", "q", {}),
     Target("GET", "/api/tags", "query", "q", {}),
     Target("GET", "/api/users", "query", "q", {}),

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from tracker.auth.dependencies import AdminUser, CurrentUser, StaffUser
 from tracker.db import DbSession
 from tracker.errors import problems
 from tracker.inputs import ID_CURSOR, NUL_FREE, JsonBodyRoute
-from tracker.issues import bulk, changes, service, watching
+from tracker.issues import bulk, changes, export, service, watching
 from tracker.issues.dependencies import (
     IfMatch,
     IssueFileStore,
@@ -25,6 +27,7 @@ from tracker.issues.schemas import (
     BulkResult,
     BulkUpdate,
     EventPage,
+    ExportQuery,
     IssueDetail,
     IssuePage,
     IssueQuery,
@@ -36,6 +39,7 @@ from tracker.issues.schemas import (
 )
 from tracker.markdown import render_markdown_off_loop
 from tracker.refs import UserRef
+from tracker.roles import is_staff
 
 router = APIRouter(tags=["issues"], route_class=JsonBodyRoute)
 
@@ -144,6 +148,41 @@ async def update_issue(
     issue = await changes.update_issue(session, user, issue_id, version, body)
     response.headers["ETag"] = etag(issue.version)
     return issue
+
+
+@router.get(
+    "/issues/export",
+    response_class=StreamingResponse,
+    summary="Export the issues a listing shows, as CSV or JSON",
+    responses={
+        200: {
+            "description": "Every matching issue, in issue order, streamed",
+            "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {}},
+        },
+        **problems(400),
+    },
+)
+async def export_issues(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    query: Annotated[ExportQuery, Query()],
+) -> StreamingResponse:
+    """The list's filters and search, scoped by role like the list; cells a spreadsheet would
+    run as formulas are prefixed with '. E-mail addresses are in staff exports only."""
+    flt = await service.list_filter(session, user, query, words=False)
+    params = await export.export_params(session, flt)
+    day = datetime.now(UTC).date().isoformat()
+    return StreamingResponse(
+        export.stream(
+            request.app.state.sessionmaker, flt, params, query.format, emails=is_staff(user)
+        ),
+        media_type=export.MEDIA_TYPES[query.format],
+        headers={
+            "Content-Disposition": f'attachment; filename="issues-{day}.{query.format}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post(

@@ -301,3 +301,9 @@ class BulkRefused(BaseModel):
 class BulkResult(BaseModel):
     applied: list[BulkApplied]
     refused: list[BulkRefused]
+
+
+class ExportQuery(IssueFilters):
+    """The list's filters and search (its sort is not used: an export is in issue order)."""
+
+    format: Literal["csv", "json"] = Field(default="csv", description="CSV (RFC 4180) or JSON")

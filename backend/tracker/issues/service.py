@@ -22,6 +22,7 @@ from tracker.issues.schemas import (
     SORTS,
     EventPage,
     IssueDetail,
+    IssueFilters,
     IssuePage,
     IssuePermissions,
     IssueQuery,
@@ -107,15 +108,17 @@ async def get_visible_issue(session: AsyncSession, user: User, issue_id: int) ->
     return issue
 
 
-async def list_issues(session: AsyncSession, user: User, query: IssueQuery) -> IssuePage:
+async def list_filter(
+    session: AsyncSession, user: User, query: IssueFilters, *, words: bool = True
+) -> ListFilter:
+    """What a listing asks for, checked, for this caller (a REPORTER's scope included); with
+    `words`, the search words relevance ranking needs."""
     text = (query.q or "").strip() or None
     if query.sort is not None and query.sort not in SORTS:
         raise BadRequest(f"sort must be one of {', '.join(SORTS)}", code="invalid_sort")
-    sort = query.sort or ("rank" if text else "-created")
     assignee = _resolve_user_filter(query.assignee_id, user, allow_none=True)
     reporter = _resolve_user_filter(query.reporter_id, user, allow_none=False)
-    words = await search.search_words(session, text) if text else []
-    flt = ListFilter(
+    return ListFilter(
         statuses=query.status,
         severities=query.severity,
         # At most ten tags, as an issue can have.
@@ -125,8 +128,14 @@ async def list_issues(session: AsyncSession, user: User, query: IssueQuery) -> I
         unassigned=assignee == "none",
         reporter_id=reporter,
         scope_reporter_id=scope(user),
-        words=words,
+        words=await search.search_words(session, text) if text and words else [],
     )
+
+
+async def list_issues(session: AsyncSession, user: User, query: IssueQuery) -> IssuePage:
+    flt = await list_filter(session, user, query)
+    text, words = flt.text, flt.words
+    sort = query.sort or ("rank" if text else "-created")
     kind: type[datetime] | type[int] | type[float] = (
         float if sort == "rank" else int if sort.lstrip("-") == "severity" else datetime
     )

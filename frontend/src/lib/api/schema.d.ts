@@ -197,6 +197,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/issues/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the issues a listing shows, as CSV or JSON
+         * @description The list's filters and search, scoped by role like the list; cells a spreadsheet would
+         *     run as formulas are prefixed with '. E-mail addresses are in staff exports only.
+         */
+        get: operations["export_issues_api_issues_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/issues/similar": {
         parameters: {
             query?: never;
@@ -2893,6 +2914,70 @@ export interface operations {
                 };
             };
             /** @description The request is malformed; refusals of single issues are listed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_issues_api_issues_export_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["Status"][];
+                severity?: components["schemas"]["Severity"][];
+                tag?: string[];
+                /** @description full-text search */
+                q?: string | null;
+                /** @description a user id, `me` or `none` */
+                assignee_id?: string | null;
+                /** @description a user id or `me` */
+                reporter_id?: string | null;
+                /** @description default -created, or relevance with `q` */
+                sort?: ("created" | "-created" | "updated" | "-updated" | "severity" | "-severity") | null;
+                /** @description CSV (RFC 4180) or JSON */
+                format?: "csv" | "json";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching issue, in issue order, streamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": string;
+                };
+            };
+            /** @description The request cannot be used as sent */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the access token is invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A value is invalid; `errors` names each one */
             422: {
                 headers: {
                     [name: string]: unknown;
