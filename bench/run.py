@@ -44,7 +44,9 @@ WRK_SCRIPT = BENCH_DIR / "wrk.lua"
 TRANSITION_POOL = 2000
 
 sys.path.insert(0, str(BENCH_DIR))
-import seed as seeder  # noqa: E402 - bench/ is a folder of scripts, not a package
+import export_rate  # noqa: E402 - bench/ is a folder of scripts, not a package
+
+import seed as seeder  # noqa: E402
 
 # Filters a triager uses: open work by severity and area, newest first or by severity.
 FILTERED_PATHS = [
@@ -698,10 +700,12 @@ def main(argv: list[str] | None = None) -> int:
                 if mismatched:
                     print(f"  JSON differs between the API and the baseline for {mismatched}")
                 rows = run_size(ctx, issues)
+                exported = export_rate.measure(ports["ours"], ctx.token(), ctx.servers[0].proc.pid)
                 report["sizes"][str(issues)] = {
                     "seed": summary,
                     "json_mismatch": mismatched,
                     "scenarios": rows,
+                    "export": exported,
                 }
                 print(table(issues, rows), flush=True)
         finally:

@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     notify_interval_seconds: float = Field(default=1.0, gt=0, le=300)
     mail_interval_seconds: float = Field(default=5.0, gt=0, le=300)
     digest_interval_minutes: int = Field(default=1440, ge=1)
+    # How often the worker looks for a queued import (tracker.imports).
+    import_interval_seconds: float = Field(default=2.0, gt=0, le=300)
 
     # Webhooks (docs/webhooks.md). The worker turns new events into deliveries and sends the
     # due ones this often (seconds): a first delivery goes out within about this long.

@@ -12,6 +12,7 @@ from tracker.auth.models import (
 )
 from tracker.comments.models import Comment
 from tracker.db import Base
+from tracker.imports.models import Import
 from tracker.issues.models import Issue, IssueWatch, Tag, issue_tags
 from tracker.notifications.models import (
     EventCursor,
@@ -36,6 +37,7 @@ __all__ = [
     "DailyStat",
     "EventCursor",
     "ExternalIdentity",
+    "Import",
     "Issue",
     "IssueEvent",
     "IssueWatch",

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from tracker.attachments.router import router as attachments_router
 from tracker.auth.router import router as auth_router
 from tracker.comments.router import router as comments_router
+from tracker.imports.router import router as imports_router
 from tracker.issues.router import router as issues_router
 from tracker.notifications.router import router as notifications_router
 from tracker.realtime.router import router as realtime_router
@@ -26,5 +27,6 @@ API_ROUTERS: list[APIRouter] = [
     stats_router,
     notifications_router,
     views_router,
+    imports_router,
     webhooks_router,
 ]

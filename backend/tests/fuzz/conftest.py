@@ -111,6 +111,7 @@ async def world(
             # No endpoint exists: the 404 an ADMIN gets, the 403 everyone else gets first.
             "webhook_id": [1, 2],
             "view_id": [1, 2],
+            "import_id": [1, 2],
         },
         attachments=[uuid.UUID(a["id"]) for a in uploaded.json()],
     )

@@ -129,6 +129,7 @@ async def _world(
         "notification_id": 1,
         "webhook_id": 1,
         "view_id": 1,
+        "import_id": 1,
         "delivery_id": "00000000-0000-4000-8000-000000000000",
     }
     return admin, ids

@@ -144,6 +144,7 @@ async def _ids(make_user: UserFactory, make_issue: IssueFactory) -> tuple[User, 
         "attachment_id": "00000000-0000-4000-8000-000000000000",
         "webhook_id": "1",
         "view_id": "1",
+        "import_id": "1",
         "delivery_id": "00000000-0000-4000-8000-000000000000",
         "notification_id": "1",
     }

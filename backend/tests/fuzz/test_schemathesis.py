@@ -34,7 +34,7 @@ def _served_schema() -> dict[str, Any]:
     A multipart part carries bytes whatever type the schema gives it, so a body made invalid
     by giving a file part another type is, on the wire, a valid file: schemathesis cannot
     make invalid multipart bodies. POST /api/issues is fuzzed with its JSON body, and the
-    upload route with valid bodies only; test_odd_inputs covers multipart by hand.
+    upload and import routes with valid bodies only; test_odd_inputs covers multipart by hand.
     """
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -59,10 +59,11 @@ CONFIG = schemathesis.Config.from_dict(
         },
         "operations": [
             {
-                "include-path": "/api/issues/{issue_id}/attachments",
+                "include-path": path,
                 "include-method": "POST",
                 "generation": {"mode": "positive"},
             }
+            for path in ("/api/issues/{issue_id}/attachments", "/api/imports")
         ],
         "checks": {
             # A missing If-Match is answered 428 Precondition Required (RFC 6585), the status
@@ -139,6 +140,19 @@ REFUSALS = [
             ("invalid_webhook_url", "a URL's host and port are rules beyond its pattern"),
             ("webhook_host_not_found", "whether a host name resolves is the DNS's to say"),
             ("webhook_address_not_allowed", "so is whether it resolves to a public address"),
+        )
+    ),
+    *(
+        Refusal("POST", "/api/imports", status, code, why)
+        for status, code, why in (
+            (422, "not_utf8", "whether a file is UTF-8 text is in its bytes"),
+            (422, "missing_column", "so is whether its header names a title"),
+            (422, "duplicate_column", "and whether two columns map to one field"),
+            (422, "invalid_csv", "and whether it is CSV"),
+            (422, "invalid_json", "or JSON, an array of objects"),
+            (422, "empty_file", "or holds anything"),
+            (422, "invalid_mapping", "a mapping's fields are listed in words"),
+            (422, "validation_error", "the mapping is JSON inside a form field"),
         )
     ),
     Refusal(

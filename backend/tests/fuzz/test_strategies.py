@@ -175,6 +175,10 @@ TARGETS = [
     *(Target("PATCH", "/api/webhooks/{webhook_id}", "json", n, {}) for n in ("url", "description")),
     Target("PATCH", "/api/webhooks/{webhook_id}", "json", "events", {}, listed=True),
     Target("GET", "/api/webhooks/{webhook_id}/deliveries", "query", "cursor", {}),
+    *(
+        Target("POST", "/api/imports", "multipart", n, {})
+        for n in ("format", "mapping", "on_error", "unknown_reporters")
+    ),
     Target("POST", "/api/views", "json", "name", {}, echoed="name"),
     Target("PATCH", "/api/views/{view_id}", "json", "name", {}),
     *(Target("POST", "/api/auth/signup", "json", n, SIGNUP) for n in SIGNUP),

@@ -44,7 +44,7 @@ COLUMNS = (
 )
 MEDIA_TYPES: dict[str, str] = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @StatementCache
@@ -103,7 +103,7 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, list):
         value = ", ".join(value)
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 async def _pages(

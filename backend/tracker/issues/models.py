@@ -24,6 +24,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.db import Base, Timestamped, str_enum
 
+EXTERNAL_ID_MAX_LENGTH = 200
+
 
 class Status(StrEnum):
     OPEN = "OPEN"
@@ -96,6 +98,12 @@ class Issue(Timestamped, Base):
         Index("ix_issues_status_created_at_id", "status", "created_at", "id"),
         Index("ix_issues_search", "search", postgresql_using="gin"),
         Index(
+            "uq_issues_external_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+        Index(
             "ix_issues_title_trgm",
             "title",
             postgresql_using="gin",
@@ -128,6 +136,9 @@ class Issue(Timestamped, Base):
     search: Mapped[Any] = mapped_column(
         TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), deferred=True
     )
+    # The issue's id in the system it was imported from: a second import of the same file
+    # finds the issue by it instead of filing it again (tracker.imports).
+    external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_MAX_LENGTH))
 
 
 class IssueWatch(Base):

@@ -165,6 +165,15 @@ class Hub:
             for sub in list(subs):
                 sub.deliver(None, item)
 
+    def dispatch_import(self, progress: dict[str, Any]) -> None:
+        """An import's progress, to the sockets following it (its starter, ADMINs)."""
+        channel = f"import:{progress.get('id')}"
+        subs = self.channels.get(channel)
+        if subs:
+            item = Outgoing(transient_message(channel, "import.progress", progress), EVERYONE)
+            for sub in list(subs):
+                sub.deliver(None, item)
+
     def dispatch_stats(self) -> None:
         subs = self.channels.get(STATS)
         if subs:

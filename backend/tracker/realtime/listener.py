@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from tracker.activity.service import NOTIFY_CHANNEL
 from tracker.auth.access_cache import ACCESS_CHANNEL, AccessCache
+from tracker.imports.service import NOTIFY_CHANNEL as IMPORTS_CHANNEL
 from tracker.notifications.service import NOTIFY_CHANNEL as NOTIFICATIONS_CHANNEL
 from tracker.observability.logging import get_logger
 from tracker.observability.metrics import REALTIME_LISTENER_RECONNECTS
@@ -138,6 +139,7 @@ class Listener:
             await raw.add_listener(PRESENCE_CHANNEL, self._on_notify)
             await raw.add_listener(ACCESS_CHANNEL, self._on_notify)
             await raw.add_listener(NOTIFICATIONS_CHANNEL, self._on_notify)
+            await raw.add_listener(IMPORTS_CHANNEL, self._on_notify)
             if self.last_id is None:
                 self.last_id = await repository.latest_event_id(conn)
                 self.hub.last_event_id = self.last_id
@@ -206,6 +208,9 @@ class Listener:
                 continue
             if channel == PRESENCE_CHANNEL:
                 self._on_presence(note)
+            elif channel == IMPORTS_CHANNEL:
+                if isinstance(note, dict):
+                    self.hub.dispatch_import(note)
             elif isinstance(note, dict):
                 notes.append(note)
         watched = self.hub.notified(inboxes)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from tracker.auth.models import User
 from tracker.errors import NotFound
+from tracker.imports import service as imports
 from tracker.issues import service as issues
 from tracker.observability.logging import get_logger
 from tracker.observability.metrics import WS_DROPPED
@@ -118,11 +119,11 @@ async def _read_loop(hub: Hub, conn: Connection) -> None:
 async def subscribe(hub: Hub, conn: Connection, message: SubscribeMessage) -> None:
     channel = message.channel
     match = CHANNEL_PATTERN.match(channel)
-    if match is None or (match.group(2) and int(match.group(2)) > MAX_ISSUE_ID):
+    if match is None or any(g and int(g) > MAX_ISSUE_ID for g in match.groups()[1:]):
         conn.control(
             error_message(
                 "invalid_channel",
-                'Channels are "issues", "stats", "notifications" and "issue:<id>"',
+                'Channels are "issues", "stats", "notifications", "issue:<id>" and "import:<id>"',
                 channel=channel,
             )
         )
@@ -139,6 +140,14 @@ async def subscribe(hub: Hub, conn: Connection, message: SubscribeMessage) -> No
         return
     assert hub.sessionmaker is not None
     viewer = conn.viewer
+    if match.group(3) and not await _may_follow_import(hub, viewer, int(match.group(3))):
+        conn.control(
+            error_message("import_not_found", f"Import {match.group(3)} not found", channel=channel)
+        )
+        return
+    # Only the channels of the history replay it; an inbox or an import's progress is news
+    # from now on.
+    since = None if channel == "notifications" or match.group(3) else message.since
     issue_id = int(match.group(2)) if match.group(2) else None
     issue_owner: int | None = None
     if issue_id is not None:
@@ -157,19 +166,26 @@ async def subscribe(hub: Hub, conn: Connection, message: SubscribeMessage) -> No
         issue_id=issue_id,
         issue_owner=issue_owner,
         # Live events arriving during the replay wait, so nothing is lost or sent twice.
-        buffer=[] if message.since is not None else None,
+        buffer=[] if since is not None else None,
     )
     # Live first, then the history: an event committed meanwhile is in the buffer or the replay.
     # `last_id`: everything after it reaches this subscription (replayed or live), so a client
     # that has seen nothing yet resumes from here after a reconnect.
     conn.control(
-        control_message(
-            "subscribed", channel=channel, last_id=max(hub.last_event_id, message.since or 0)
-        )
+        control_message("subscribed", channel=channel, last_id=max(hub.last_event_id, since or 0))
     )
     hub.add(sub)
-    if message.since is not None:
-        await _replay(hub, sub, message.since)
+    if since is not None:
+        await _replay(hub, sub, since)
+
+
+async def _may_follow_import(hub: Hub, viewer: Viewer, import_id: int) -> bool:
+    assert hub.sessionmaker is not None
+    async with hub.sessionmaker() as session:
+        user = await session.get(User, viewer.id)
+        if user is None or not user.is_active:
+            return False
+        return await imports.visible_import(session, user.id, user.role, import_id) is not None
 
 
 async def _replay(hub: Hub, sub: Subscription, since: int) -> None:

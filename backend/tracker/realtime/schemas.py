@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from tracker.activity.service import visible_data
 from tracker.realtime.repository import EventRow
 
-CHANNEL_PATTERN = re.compile(r"^(issues|stats|notifications|issue:([1-9][0-9]{0,9}))$")
+CHANNEL_PATTERN = re.compile(
+    r"^(issues|stats|notifications|issue:([1-9][0-9]{0,9})|import:([1-9][0-9]{0,9}))$"
+)
 MAX_ISSUE_ID = 2**31 - 1
 
 

@@ -17,6 +17,7 @@ EVENT_KINDS: dict[str, str] = {
     "issue.created": "An issue was filed",
     "issue.updated": "An issue's title, description, severity, status, assignee or tags changed",
     "issue.deleted": "An issue was deleted",
+    "issue.imported": "An issue was filed or updated by an import",
     "comment.created": "A comment was added",
     "comment.updated": "A comment was edited",
     "comment.deleted": "A comment was deleted",

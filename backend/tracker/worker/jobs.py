@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracker.auth.sessions import purge_expired
 from tracker.config import Settings
+from tracker.imports.service import run_next_import
 from tracker.notifications import digest, fanout, mailer
 from tracker.stats.service import aggregate_daily_stats
 from tracker.webhooks import delivery as webhook_delivery
@@ -69,6 +70,10 @@ async def send_mail(session: AsyncSession, settings: Settings) -> dict[str, int]
     return await mailer.send_due(session, settings, now)
 
 
+async def run_imports(session: AsyncSession, settings: Settings) -> dict[str, int]:
+    return await run_next_import(session)
+
+
 async def send_digests(session: AsyncSession, settings: Settings) -> dict[str, int]:
     return {"digests": await digest.queue_digests(session, settings)}
 
@@ -114,6 +119,13 @@ JOBS: dict[str, Job] = {
             "Send the queued notification e-mail that is due, with retries",
             send_mail,
             every_seconds=lambda s: s.mail_interval_seconds,
+            quiet_when_idle=True,
+        ),
+        Job(
+            "run_imports",
+            "Run the oldest queued import of issues, whole, with its progress announced",
+            run_imports,
+            every_seconds=lambda s: s.import_interval_seconds,
             quiet_when_idle=True,
         ),
         Job(

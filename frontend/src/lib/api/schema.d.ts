@@ -138,6 +138,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Imports
+         * @description Your recent imports, newest first (an ADMIN sees everyone's).
+         */
+        get: operations["list_imports_api_imports_get"];
+        put?: never;
+        /** Import issues from a CSV or JSON file (or, with dry_run, say what it would do) */
+        post: operations["create_import_api_imports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Import
+         * @description An import's state, progress and report (who started it, or an ADMIN).
+         */
+        get: operations["get_import_api_imports__import_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/issues": {
         parameters: {
             query?: never;
@@ -1292,6 +1333,43 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /**
+         * DryRunReport
+         * @description What the import would do, row by row, without doing it.
+         */
+        DryRunReport: {
+            /** Create */
+            create: number;
+            /**
+             * Ignored Columns
+             * @description Columns that map to no field
+             */
+            ignored_columns: string[];
+            /**
+             * New Reporters
+             * @description Inactive REPORTERs that would be created
+             */
+            new_reporters: number;
+            /**
+             * Refusals
+             * @description The first 1,000 refused rows, and why
+             */
+            refusals: components["schemas"]["RefusedRow"][];
+            /** Refused */
+            refused: number;
+            /** Rows */
+            rows: number;
+            /**
+             * Unchanged
+             * @description Rows that match an issue already as the row says
+             */
+            unchanged: number;
+            /**
+             * Update
+             * @description Rows whose external_id matches an issue already here
+             */
+            update: number;
+        };
         /** EventKind */
         EventKind: {
             /** Description */
@@ -1345,6 +1423,48 @@ export interface components {
              */
             status: "ok";
         };
+        /** ImportOut */
+        ImportOut: {
+            /** Created */
+            created: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Filename */
+            filename: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Format */
+            format: string;
+            /** Id */
+            id: number;
+            on_error: components["schemas"]["OnError"];
+            /** Processed Rows */
+            processed_rows: number;
+            /** Refusals */
+            refusals: components["schemas"]["RefusedRow"][];
+            /** Refused */
+            refused: number;
+            /** Started At */
+            started_at: string | null;
+            state: components["schemas"]["ImportState"];
+            /** Total Rows */
+            total_rows: number;
+            /** Unchanged */
+            unchanged: number;
+            unknown_reporters: components["schemas"]["UnknownPeople"];
+            /** Updated */
+            updated: number;
+        };
+        /**
+         * ImportState
+         * @enum {string}
+         */
+        ImportState: "queued" | "running" | "done" | "failed";
         /** IssueDetail */
         IssueDetail: {
             /** Allowed Transitions */
@@ -1646,6 +1766,11 @@ export interface components {
             title: string;
         };
         /**
+         * OnError
+         * @enum {string}
+         */
+        OnError: "abort" | "skip";
+        /**
          * OutboxState
          * @enum {string}
          */
@@ -1733,6 +1858,16 @@ export interface components {
              * @constant
              */
             status: "ready";
+        };
+        /** RefusedRow */
+        RefusedRow: {
+            /** Reason */
+            reason: string;
+            /**
+             * Row
+             * @description The CSV line (the header is line 1), or the JSON item from 1
+             */
+            row: number;
         };
         /**
          * Role
@@ -1937,6 +2072,11 @@ export interface components {
              */
             recorded: boolean;
         };
+        /**
+         * UnknownPeople
+         * @enum {string}
+         */
+        UnknownPeople: "refuse" | "create";
         /** UnreadCount */
         UnreadCount: {
             /** Unread */
@@ -2114,7 +2254,7 @@ export interface components {
              *       "*"
              *     ]
              */
-            events: ("issue.created" | "issue.updated" | "issue.deleted" | "comment.created" | "comment.updated" | "comment.deleted" | "attachment.added" | "attachment.deleted" | "*")[];
+            events: ("issue.created" | "issue.updated" | "issue.deleted" | "issue.imported" | "comment.created" | "comment.updated" | "comment.deleted" | "attachment.added" | "attachment.deleted" | "*")[];
             /**
              * Url
              * @description Where deliveries are POSTed: http:// or https://, a public address
@@ -2154,7 +2294,7 @@ export interface components {
             /** Description */
             description?: string | null;
             /** Events */
-            events?: ("issue.created" | "issue.updated" | "issue.deleted" | "comment.created" | "comment.updated" | "comment.deleted" | "attachment.added" | "attachment.deleted" | "*")[] | null;
+            events?: ("issue.created" | "issue.updated" | "issue.deleted" | "issue.imported" | "comment.created" | "comment.updated" | "comment.deleted" | "attachment.added" | "attachment.deleted" | "*")[] | null;
             /** Url */
             url?: string | null;
         };
@@ -2638,6 +2778,200 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    list_imports_api_imports_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"][];
+                };
+            };
+            /** @description Not signed in, or the access token is invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_import_api_imports_post: {
+        parameters: {
+            query?: {
+                /** @description Only report what would happen */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                    /** @enum {string} */
+                    format?: "csv" | "json";
+                    /** @description JSON: {"file column": "field"}; a header that names the fields needs none */
+                    mapping?: string;
+                    /** @enum {string} */
+                    on_error?: "abort" | "skip";
+                    /** @enum {string} */
+                    unknown_reporters?: "refuse" | "create";
+                };
+            };
+        };
+        responses: {
+            /** @description dry_run=true: what the import would do */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DryRunReport"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            /** @description A malformed multipart body, or no file */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the access token is invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is larger than 10 MB or has more than 20,000 rows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file cannot be read: its encoding, its JSON, or a missing title column */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_import_api_imports__import_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            /** @description Not signed in, or the access token is invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A value is invalid; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
