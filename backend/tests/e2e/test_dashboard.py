@@ -72,7 +72,8 @@ def test_dashboard_shows_open_issues_per_severity(
 ) -> None:
     user_id = _sign_in_as_maintainer(stack, context)
     _seed(stack, user_id)
-    assert "aggregate_stats: rows_changed=16" in stack.tracker("jobs", "run", "aggregate_stats")
+    # The stack's worker may have taken a snapshot already: this one is today's, up to date.
+    assert "aggregate_stats: rows_changed=" in stack.tracker("jobs", "run", "aggregate_stats")
 
     page.goto("/dashboard")
 
@@ -101,6 +102,11 @@ def test_dashboard_shows_open_issues_per_severity(
     trend.get_by_role("button", name="Show table").click()
     today = trend.get_by_role("row").last
     expect(today.get_by_role("cell")).to_have_text(["6", "2", "2", "2"])
+
+    # Resolved seeded issues were filed hours before: the resolve medians say so, per severity.
+    resolve = page.get_by_test_id("chart-time-to-resolve")
+    expect(resolve.get_by_test_id("bar-CRITICAL")).to_contain_text(" h")
+    expect(page.get_by_test_id("chart-open-by-tag")).to_contain_text("No open issue has a tag.")
 
 
 def test_dashboard_sends_a_signed_out_visitor_to_sign_in_and_back(page: Page) -> None:

@@ -49,8 +49,8 @@ _Select: TypeAlias = Select[*tuple[Any, ...]]
 _Statement = TypeVar("_Statement", bound=Executable)
 
 # The status an event moved an issue to / from: record_event stores {"changes": {"status": [a, b]}}.
-_status_after: ColumnElement[str] = _e.data[("changes", "status", "1")].astext
-_status_before: ColumnElement[str] = _e.data[("changes", "status", "0")].astext
+status_after: ColumnElement[str] = _e.data[("changes", "status", "1")].astext
+status_before: ColumnElement[str] = _e.data[("changes", "status", "0")].astext
 
 # Constants written into the SQL: a UTC day is selected and grouped by the same expression, which
 # PostgreSQL only matches if it holds no parameters.
@@ -74,16 +74,16 @@ def _utc_end(day: ColumnElement[date]) -> ColumnElement[datetime]:
     return _utc_start(type_coerce(day + _ONE, Date))
 
 
-def _scope(reporter_id: ColumnElement[int]) -> ColumnElement[bool]:
+def in_scope(reporter_id: ColumnElement[int]) -> ColumnElement[bool]:
     return reporter_id == bindparam("reporter_id", type_=Integer)
 
 
-def _both(build: Callable[[bool], _Statement]) -> dict[bool, _Statement]:
+def both_scopes(build: Callable[[bool], _Statement]) -> dict[bool, _Statement]:
     """A statement for every issue (False) and narrowed to one reporter's (True)."""
     return {scoped: build(scoped) for scoped in (False, True)}
 
 
-def _scoped(
+def for_scope(
     statements: Mapping[bool, _Statement], reporter_id: int | None, **extra: Any
 ) -> tuple[_Statement, dict[str, Any]]:
     """The form of the statement for this scope, and its parameters."""
@@ -96,7 +96,7 @@ def _resolved(scoped: bool) -> Subquery:
     """DONE issues with when they were resolved: `resolved_at`, else their last move to DONE."""
     last_move_to_done = (
         select(func.max(_e.created_at))
-        .where(_e.issue_id == _i.id, _status_after == Status.DONE.value)
+        .where(_e.issue_id == _i.id, status_after == Status.DONE.value)
         .scalar_subquery()
     )
     stmt = select(
@@ -105,7 +105,7 @@ def _resolved(scoped: bool) -> Subquery:
         func.coalesce(_i.resolved_at, last_move_to_done).label("resolved_at"),
     ).where(_i.status == Status.DONE)
     if scoped:
-        stmt = stmt.where(_scope(_i.reporter_id))
+        stmt = stmt.where(in_scope(_i.reporter_id))
     return stmt.subquery("r")
 
 
@@ -185,16 +185,16 @@ async def snapshots_between(
 
 def _counts_statement(scoped: bool) -> _Select:
     stmt = select(_i.status, _i.severity, func.count()).group_by(_i.status, _i.severity)
-    return stmt.where(_scope(_i.reporter_id)) if scoped else stmt
+    return stmt.where(in_scope(_i.reporter_id)) if scoped else stmt
 
 
-_COUNTS = _both(_counts_statement)
+_COUNTS = both_scopes(_counts_statement)
 
 
 async def counts_by_status_and_severity(
     session: AsyncSession, reporter_id: int | None
 ) -> list[tuple[str, str, int]]:
-    rows = await session.execute(*_scoped(_COUNTS, reporter_id))
+    rows = await session.execute(*for_scope(_COUNTS, reporter_id))
     return [(r[0], r[1], int(r[2])) for r in rows]
 
 
@@ -204,11 +204,11 @@ def _resolved_since_statement(scoped: bool) -> _Select:
     return select(func.count()).select_from(r).where(r.c.resolved_at >= since)
 
 
-_RESOLVED_SINCE = _both(_resolved_since_statement)
+_RESOLVED_SINCE = both_scopes(_resolved_since_statement)
 
 
 async def resolved_since(session: AsyncSession, reporter_id: int | None, since: datetime) -> int:
-    value = await session.scalar(*_scoped(_RESOLVED_SINCE, reporter_id, since=since))
+    value = await session.scalar(*for_scope(_RESOLVED_SINCE, reporter_id, since=since))
     return int(value or 0)
 
 
@@ -219,11 +219,11 @@ def _median_statement(scoped: bool) -> _Select:
     return select(median).where(r.c.resolved_at.is_not(None))
 
 
-_MEDIAN = _both(_median_statement)
+_MEDIAN = both_scopes(_median_statement)
 
 
 async def median_seconds_to_resolve(session: AsyncSession, reporter_id: int | None) -> float | None:
-    value = await session.scalar(*_scoped(_MEDIAN, reporter_id))
+    value = await session.scalar(*for_scope(_MEDIAN, reporter_id))
     return float(value) if value is not None else None
 
 
@@ -233,14 +233,14 @@ def _stays_statement(scoped: bool) -> _Select:
             _e.issue_id,
             _e.id,
             _e.created_at.label("at"),
-            _status_before.label("before"),
+            status_before.label("before"),
             _i.created_at.label("issue_created_at"),
         )
         .select_from(_events.join(_issues, _i.id == _e.issue_id))
-        .where(_status_after.is_not(None))
+        .where(status_after.is_not(None))
     )
     if scoped:
-        changes_stmt = changes_stmt.where(_scope(_i.reporter_id))
+        changes_stmt = changes_stmt.where(in_scope(_i.reporter_id))
     changes = changes_stmt.cte("changes")
     started = func.lag(changes.c.at).over(partition_by=changes.c.issue_id, order_by=changes.c.id)
     stays = select(
@@ -254,7 +254,7 @@ def _stays_statement(scoped: bool) -> _Select:
     )
 
 
-_STAYS = _both(_stays_statement)
+_STAYS = both_scopes(_stays_statement)
 
 
 async def finished_status_stays(
@@ -265,7 +265,7 @@ async def finished_status_stays(
     An issue starts in OPEN at creation; each status change ends the stay in its `before`
     status, which began at the previous change (or at creation).
     """
-    rows = await session.execute(*_scoped(_STAYS, reporter_id))
+    rows = await session.execute(*for_scope(_STAYS, reporter_id))
     return [(r[0], float(r[1]), int(r[2])) for r in rows]
 
 
@@ -274,17 +274,17 @@ def _oldest_statement(scoped: bool) -> _Select:
         _i.status != Status.DONE
     )
     if scoped:
-        stmt = stmt.where(_scope(_i.reporter_id))
+        stmt = stmt.where(in_scope(_i.reporter_id))
     return stmt.order_by(_i.created_at, _i.id).limit(bindparam("limit", type_=Integer))
 
 
-_OLDEST = _both(_oldest_statement)
+_OLDEST = both_scopes(_oldest_statement)
 
 
 async def oldest_unresolved(
     session: AsyncSession, reporter_id: int | None, limit: int
 ) -> list[dict[str, Any]]:
-    rows = await session.execute(*_scoped(_OLDEST, reporter_id, limit=limit))
+    rows = await session.execute(*for_scope(_OLDEST, reporter_id, limit=limit))
     return [dict(r._mapping) for r in rows]
 
 
@@ -297,8 +297,8 @@ def _live_statement() -> _Select:
     days = select(series.c.d.cast(Date).label("day")).cte("days")
     day_end = _utc_end(days.c.day)
     status_then = (
-        select(_status_after)
-        .where(_e.issue_id == _i.id, _status_after.is_not(None), _e.created_at < day_end)
+        select(status_after)
+        .where(_e.issue_id == _i.id, status_after.is_not(None), _e.created_at < day_end)
         .order_by(_e.id.desc())
         .limit(1)
         .scalar_subquery()
@@ -310,7 +310,7 @@ def _live_statement() -> _Select:
     states = (
         select(days.c.day, status.label("status"))
         .select_from(days.join(_issues, _i.created_at < day_end))
-        .where(_scope(_i.reporter_id))
+        .where(in_scope(_i.reporter_id))
         .cte("states")
     )
     return select(states.c.day, states.c.status, func.count()).group_by(
@@ -348,7 +348,7 @@ def _per_day(at: ColumnElement[datetime], source: Table | Subquery) -> _Select:
 
 def _created_per_day_statement(scoped: bool) -> _Select:
     stmt = _per_day(_i.created_at, _issues)
-    return stmt.where(_scope(_i.reporter_id)) if scoped else stmt
+    return stmt.where(in_scope(_i.reporter_id)) if scoped else stmt
 
 
 def _resolved_per_day_statement(scoped: bool) -> _Select:
@@ -356,19 +356,19 @@ def _resolved_per_day_statement(scoped: bool) -> _Select:
     return _per_day(r.c.resolved_at, r)
 
 
-_CREATED_PER_DAY = _both(_created_per_day_statement)
-_RESOLVED_PER_DAY = _both(_resolved_per_day_statement)
+_CREATED_PER_DAY = both_scopes(_created_per_day_statement)
+_RESOLVED_PER_DAY = both_scopes(_resolved_per_day_statement)
 
 
 async def created_per_day(
     session: AsyncSession, reporter_id: int | None, start: date, end: date
 ) -> dict[date, int]:
-    rows = await session.execute(*_scoped(_CREATED_PER_DAY, reporter_id, start=start, end=end))
+    rows = await session.execute(*for_scope(_CREATED_PER_DAY, reporter_id, start=start, end=end))
     return {r[0]: int(r[1]) for r in rows}
 
 
 async def resolved_per_day(
     session: AsyncSession, reporter_id: int | None, start: date, end: date
 ) -> dict[date, int]:
-    rows = await session.execute(*_scoped(_RESOLVED_PER_DAY, reporter_id, start=start, end=end))
+    rows = await session.execute(*for_scope(_RESOLVED_PER_DAY, reporter_id, start=start, end=end))
     return {r[0]: int(r[1]) for r in rows}

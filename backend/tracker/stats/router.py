@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from tracker.auth.dependencies import CurrentUser
 from tracker.db import DbSession
 from tracker.stats import service
-from tracker.stats.schemas import DailyStats, StatsSummary
+from tracker.stats.schemas import DailyStats, StatsBreakdown, StatsSummary
 
 router = APIRouter(prefix="/stats", tags=["stats"])
 
@@ -35,3 +35,15 @@ async def get_daily(
     live from their own issues, since the snapshots cannot be narrowed to one reporter.
     """
     return await service.daily(session, user, days)
+
+
+@router.get("/breakdown", response_model=StatsBreakdown)
+async def get_breakdown(
+    session: DbSession,
+    user: CurrentUser,
+    days: Annotated[int, Query(ge=1, le=365, description="The range: this many days to now")] = 30,
+) -> StatsBreakdown:
+    """Open issues by tag (the top 10), the median time to triage and to resolve per severity
+    over the range, and how many issues arrived in it from the app and from imports. A
+    REPORTER's numbers count only their own issues."""
+    return await service.breakdown(session, user, days)

@@ -78,3 +78,35 @@ class DailyStats(BaseModel):
     end: date
     trend: list[TrendPoint]
     created_vs_done: list[FlowPoint]
+
+
+class TagCount(BaseModel):
+    tag: str
+    count: int
+
+
+class SeverityMedian(BaseModel):
+    severity: Severity
+    median_seconds: float | None = Field(description="null when no issue of this severity counts")
+    samples: int
+
+
+class SourceCount(BaseModel):
+    source: Literal["app", "import"] = Field(
+        description="`app`: filed in the tracker (web or API); `import`: brought in by an import"
+    )
+    count: int
+
+
+class StatsBreakdown(BaseModel):
+    scope: Literal["all", "own"]
+    days: int
+    since: datetime = Field(description="The range starts here and ends now")
+    open_by_tag: list[TagCount] = Field(description="Unresolved issues per tag, the top 10")
+    time_to_triage: list[SeverityMedian] = Field(
+        description="Filed in the range: from filing to the first move out of OPEN"
+    )
+    time_to_resolve: list[SeverityMedian] = Field(
+        description="Resolved in the range: from filing to DONE"
+    )
+    sources: list[SourceCount] = Field(description="Issues that arrived in the range, by how")

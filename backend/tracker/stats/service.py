@@ -10,12 +10,14 @@ from tracker.activity.service import notify_stats_changed
 from tracker.auth.models import User
 from tracker.issues.models import Severity, Status
 from tracker.roles import Role
+from tracker.stats import breakdown as breakdowns
 from tracker.stats import repository
 from tracker.stats.schemas import (
     DailyStats,
     FlowPoint,
     OldIssue,
     SeverityCount,
+    StatsBreakdown,
     StatsSummary,
     StatusCount,
     StatusDuration,
@@ -137,3 +139,7 @@ async def daily(
             FlowPoint(day=d, created=created.get(d, 0), done=resolved.get(d, 0)) for d in all_days
         ],
     )
+
+
+async def breakdown(session: AsyncSession, user: User, days: int) -> StatsBreakdown:
+    return await breakdowns.breakdown(session, user, _reporter_scope(user), days)

@@ -587,6 +587,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/stats/breakdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Breakdown
+         * @description Open issues by tag (the top 10), the median time to triage and to resolve per severity
+         *     over the range, and how many issues arrived in it from the app and from imports. A
+         *     REPORTER's numbers count only their own issues.
+         */
+        get: operations["get_breakdown_api_stats_breakdown_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stats/daily": {
         parameters: {
             query?: never;
@@ -1885,6 +1907,17 @@ export interface components {
             count: number;
             severity: components["schemas"]["Severity"];
         };
+        /** SeverityMedian */
+        SeverityMedian: {
+            /**
+             * Median Seconds
+             * @description null when no issue of this severity counts
+             */
+            median_seconds: number | null;
+            /** Samples */
+            samples: number;
+            severity: components["schemas"]["Severity"];
+        };
         /** SignupRequest */
         SignupRequest: {
             /**
@@ -1919,6 +1952,17 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** SourceCount */
+        SourceCount: {
+            /** Count */
+            count: number;
+            /**
+             * Source
+             * @description `app`: filed in the tracker (web or API); `import`: brought in by an import
+             * @enum {string}
+             */
+            source: "app" | "import";
+        };
         /**
          * StaffMember
          * @description Who can be assigned work: active MAINTAINERs and ADMINs.
@@ -1933,6 +1977,42 @@ export interface components {
             role: components["schemas"]["Role"];
             /** Username */
             username: string;
+        };
+        /** StatsBreakdown */
+        StatsBreakdown: {
+            /** Days */
+            days: number;
+            /**
+             * Open By Tag
+             * @description Unresolved issues per tag, the top 10
+             */
+            open_by_tag: components["schemas"]["TagCount"][];
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "all" | "own";
+            /**
+             * Since
+             * Format: date-time
+             * @description The range starts here and ends now
+             */
+            since: string;
+            /**
+             * Sources
+             * @description Issues that arrived in the range, by how
+             */
+            sources: components["schemas"]["SourceCount"][];
+            /**
+             * Time To Resolve
+             * @description Resolved in the range: from filing to DONE
+             */
+            time_to_resolve: components["schemas"]["SeverityMedian"][];
+            /**
+             * Time To Triage
+             * @description Filed in the range: from filing to the first move out of OPEN
+             */
+            time_to_triage: components["schemas"]["SeverityMedian"][];
         };
         /** StatsSummary */
         StatsSummary: {
@@ -2003,6 +2083,13 @@ export interface components {
              * @description The newest event id (0 when there is none yet); events after it are replayed to a subscription made with this as `since`
              */
             position: number;
+        };
+        /** TagCount */
+        TagCount: {
+            /** Count */
+            count: number;
+            /** Tag */
+            tag: string;
         };
         /** TagOut */
         TagOut: {
@@ -4596,6 +4683,49 @@ export interface operations {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_breakdown_api_stats_breakdown_get: {
+        parameters: {
+            query?: {
+                /** @description The range: this many days to now */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsBreakdown"];
+                };
+            };
+            /** @description Not signed in, or the access token is invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A value is invalid; `errors` names each one */
+            422: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -11,6 +11,7 @@ export type DashboardData =
 			days: number;
 			summary: Schemas['StatsSummary'];
 			daily: Schemas['DailyStats'];
+			breakdown: Schemas['StatsBreakdown'] | null;
 			/** The live feed's position before the numbers were read: live updates start there. */
 			position: number | null;
 	  };
@@ -29,9 +30,10 @@ export const load: PageServerLoad = async ({ fetch, locals, url, depends, setHea
 	const client = api(fetch, { accessToken: token });
 	try {
 		const position = await streamPosition(client);
-		const [summary, daily] = await Promise.all([
+		const [summary, daily, breakdown] = await Promise.all([
 			client.GET('/api/stats/summary'),
-			client.GET('/api/stats/daily', { params: { query: { days } } })
+			client.GET('/api/stats/daily', { params: { query: { days } } }),
+			client.GET('/api/stats/breakdown', { params: { query: { days } } })
 		]);
 		if (summary.response.status === 401 || daily.response.status === 401) {
 			return { state: 'signed-out', days } satisfies DashboardData;
@@ -48,6 +50,8 @@ export const load: PageServerLoad = async ({ fetch, locals, url, depends, setHea
 			days,
 			summary: summary.data,
 			daily: daily.data,
+			// The breakdowns are extra: without them the page still shows the rest.
+			breakdown: breakdown.data ?? null,
 			position
 		} satisfies DashboardData;
 	} catch (err) {
