@@ -10,14 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from tracker.config import REPO_ROOT, Settings, get_settings
+from tracker.localdb import database
 from tracker.supervision import WorkerRestarts, wait_http
 
 app = typer.Typer(help="Issues & Insights Tracker", no_args_is_help=True, add_completion=False)
@@ -29,30 +28,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(mail_app, name="mail")
-
-LOCAL_DATABASE = "tracker"
-
-
-@contextmanager
-def database(settings: Settings) -> Iterator[str]:
-    """The database URL to use: DATABASE_URL, else the embedded server (started if needed).
-
-    An embedded server started here is stopped on exit; one already running is left alone.
-    """
-    if settings.database_url:
-        yield settings.database_url
-        return
-    from tracker.localdb import EmbeddedPostgres, ensure_database
-
-    server = EmbeddedPostgres(settings.embedded_pg_dir, port=settings.embedded_pg_port)
-    was_running = server.initialized and server.running_port() is not None
-    server.start()
-    try:
-        ensure_database(server.url(), LOCAL_DATABASE)
-        yield server.url(LOCAL_DATABASE)
-    finally:
-        if not was_running:
-            server.stop()
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
@@ -299,6 +274,14 @@ def mail_test(
 
 
 @app.command()
+def demo(issues: Annotated[int, typer.Option(min=1, max=5000)] = 300) -> None:
+    """Fill a fresh install with a made-up team and its work, to try the tracker."""
+    from tracker.demo import run
+
+    run(get_settings(), issues=issues, say=_echo)
+
+
+@app.command()
 def up(
     web: Annotated[
         bool, typer.Option(help="Also start the web server (needs a frontend build)")
@@ -312,6 +295,7 @@ def up(
         _echo(f"Made this install's signing key in {settings.secret_key_file} (mode 0600, kept)")
     if not settings.mail_enabled:
         _echo("E-mail is off (no SMTP_HOST): notifications stay in the app's inbox.")
+    _echo("To try it with a made-up team and a few hundred issues: .venv/bin/tracker demo")
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     stopping = False
 

@@ -12,14 +12,20 @@ import os
 import socket
 import subprocess
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
+from tracker.config import Settings
+
 DEFAULT_PORT = 54329
 SUPERUSER = "postgres"
+# The database the CLI makes on the embedded server.
+LOCAL_DATABASE = "tracker"
 
 
 def _bin_dir() -> Path:
@@ -154,6 +160,26 @@ class EmbeddedPostgres:
 
     def url(self, database: str = "postgres", driver: str = "asyncpg") -> str:
         return f"postgresql+{driver}://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """The database URL to use: DATABASE_URL, else the embedded server (started if needed).
+
+    An embedded server started here is stopped on exit; one already running is left alone.
+    """
+    if settings.database_url:
+        yield settings.database_url
+        return
+    server = EmbeddedPostgres(settings.embedded_pg_dir, port=settings.embedded_pg_port)
+    was_running = server.initialized and server.running_port() is not None
+    server.start()
+    try:
+        ensure_database(server.url(), LOCAL_DATABASE)
+        yield server.url(LOCAL_DATABASE)
+    finally:
+        if not was_running:
+            server.stop()
 
 
 def ensure_database(server_url: str, name: str) -> None:

@@ -13,7 +13,7 @@ import tracker
 ROOT = Path(tracker.__file__).parent
 
 # Modules that put the application together: they may import any domain, and none imports them.
-COMPOSITION = {"app", "cli", "routers", "models", "openapi"}
+COMPOSITION = {"app", "cli", "demo", "routers", "models", "openapi"}
 # Logging and metrics are infrastructure that every module may use.
 INFRASTRUCTURE = {"observability"}
 
