@@ -122,6 +122,8 @@ def stack() -> Iterator[Stack]:
             "OIDC_CLIENT_ID": "tracker-e2e",
             "OIDC_CLIENT_SECRET": "e2e-oidc-secret",
             "OIDC_PROVIDER_NAME": OIDC_PROVIDER_NAME,
+            # Notifications within a second of the change, with room to spare on a busy machine.
+            "NOTIFY_INTERVAL_SECONDS": "0.5",
         }
         try:
             with serve(env, logs) as (api_url, web_url, served_env):
@@ -132,8 +134,10 @@ def stack() -> Iterator[Stack]:
 
 @contextmanager
 def serve(env: dict[str, str], logs: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
-    """An API process and a web server in front of it, on free ports, with `env` (the API's
-    settings); yields their URLs and the API's full environment, and stops both afterwards."""
+    """An API process, the worker and a web server in front of the API, on free ports, with
+    `env` (their settings); yields the URLs and the API's full environment, and stops all three
+    afterwards. The worker turns changes into notifications; when a stack shares its database
+    with another one, one of the two workers leads and the other stands by."""
     api_port, web_port = free_port(), free_port()
     web_url = f"http://127.0.0.1:{web_port}"
     api_url = f"http://127.0.0.1:{api_port}"
@@ -150,6 +154,16 @@ def serve(env: dict[str, str], logs: Path) -> Iterator[tuple[str, str, dict[str,
             )
         )
         _wait(f"{api_url}/healthz", procs[-1], api_log)
+        worker_log = logs / f"worker-{api_port}.log"
+        procs.append(
+            subprocess.Popen(
+                [str(Path(sys.executable).parent / "tracker"), "worker"],
+                # No metrics endpoint: its fixed port would collide between stacks.
+                env={**env, "WORKER_METRICS_PORT": "0"},
+                stdout=worker_log.open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+        )
         web_log = logs / f"web-{web_port}.log"
         web_env = {
             **env,

@@ -28,6 +28,12 @@ export interface SubscribeOptions {
 	 * Without it, events from the moment of subscribing on.
 	 */
 	since?: number | null;
+	/**
+	 * The server confirmed the channel's subscription: on subscribe, and again after every
+	 * reconnect. For channels whose events are not replayed (`notifications`: id null), the moment
+	 * to re-read what they stand for, since a change made while unsubscribed is never sent.
+	 */
+	onSubscribed?: () => void;
 }
 
 interface Listener {
@@ -257,8 +263,9 @@ export class RealtimeClient {
 				const state = this.#channels.get(message.channel);
 				if (!state) break;
 				state.lastId = Math.max(state.lastId ?? 0, message.last_id);
-				for (const listener of state.listeners) {
+				for (const listener of [...state.listeners]) {
 					if (listener.cursor === null) listener.cursor = message.last_id;
+					listener.options.onSubscribed?.();
 				}
 				break;
 			}

@@ -1,8 +1,11 @@
 // The WebSocket protocol of WS /api/ws (docs/realtime.md has the whole story).
 import type { Role } from '$lib/api/enums';
 
-/** `issues` (the list), `issue:<id>` (one issue, with presence) or `stats` (the dashboard). */
-export type Channel = 'issues' | 'stats' | `issue:${number}`;
+/**
+ * `issues` (the list), `issue:<id>` (one issue, with presence), `stats` (the dashboard),
+ * `notifications` (the signed-in person's own inbox) or `import:<id>` (an import's progress).
+ */
+export type Channel = 'issues' | 'stats' | 'notifications' | `issue:${number}` | `import:${number}`;
 
 export type EventKind =
 	| 'issue.created'
@@ -14,6 +17,8 @@ export type EventKind =
 	| 'attachment.added'
 	| 'attachment.deleted'
 	| 'stats.updated'
+	| 'notifications.changed'
+	| 'import.progress'
 	| 'presence';
 
 export interface Person {

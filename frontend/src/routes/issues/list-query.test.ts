@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { filtersOf, LIST_PAGE, listQuery } from './list-query';
+import { exportHref, exportQuery, filtersOf, LIST_PAGE, listQuery } from './list-query';
 
 const params = (query: string) => new URLSearchParams(query);
 
@@ -70,5 +70,29 @@ describe('listQuery: what GET /api/issues is asked', () => {
 			cursor: 'abc',
 			limit: LIST_PAGE
 		});
+	});
+});
+
+describe('the export of the list', () => {
+	test('exportHref keeps the filters and search and drops paging and sort', () => {
+		expect(exportHref(params('q=crash&tag=ui&sort=-updated&cursor=abc&limit=5'), 'csv')).toBe(
+			'/issues/export?format=csv&q=crash&tag=ui'
+		);
+		expect(exportHref(params('format=csv'), 'json')).toBe('/issues/export?format=json');
+	});
+
+	test('exportQuery asks the API for exactly the issues the list shows', () => {
+		const filters = filtersOf(
+			params('q=crash&status=OPEN&severity=HIGH&tag=ui&assignee=me&sort=created')
+		);
+		expect(Object.fromEntries(exportQuery(filters, 'json'))).toEqual({
+			format: 'json',
+			q: 'crash',
+			status: 'OPEN',
+			severity: 'HIGH',
+			tag: 'ui',
+			assignee_id: 'me'
+		});
+		expect(exportQuery(filtersOf(params('')), 'xlsx').toString()).toBe('format=csv');
 	});
 });

@@ -63,3 +63,28 @@ export function listQuery(filters: ListFilters, cursor?: string): ListQuery {
 		limit: LIST_PAGE
 	};
 }
+
+/**
+ * The query of GET /api/issues/export for the list with these filters: the same issues, whatever
+ * the list's sort or page (an export is in issue order and whole).
+ */
+export function exportQuery(filters: ListFilters, format: string | null): URLSearchParams {
+	const query = new URLSearchParams({ format: format === 'json' ? 'json' : 'csv' });
+	if (filters.q) query.set('q', filters.q);
+	if (filters.status) query.set('status', filters.status);
+	if (filters.severity) query.set('severity', filters.severity);
+	if (filters.tag) query.set('tag', filters.tag);
+	if (filters.assignee) query.set('assignee_id', filters.assignee);
+	return query;
+}
+
+/** The list page's own query string for the export link: its filters, without cursor or sort. */
+export function exportHref(params: URLSearchParams, format: 'csv' | 'json'): string {
+	const query = new URLSearchParams({ format });
+	for (const [key, value] of params) {
+		if (key !== 'cursor' && key !== 'sort' && key !== 'limit' && key !== 'format') {
+			query.append(key, value);
+		}
+	}
+	return `/issues/export?${query}`;
+}
