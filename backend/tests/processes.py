@@ -30,7 +30,7 @@ def stop(procs: Iterable[subprocess.Popen[bytes]]) -> None:
 
 
 def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a cold start on a busy machine can take a while
     while time.monotonic() < deadline:
         assert proc.poll() is None, "tracker serve exited"
         try:

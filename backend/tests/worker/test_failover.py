@@ -131,11 +131,11 @@ def test_one_leader_runs_jobs_and_a_standby_takes_over_when_it_is_killed(
     first, second = start_worker(), start_worker()
     workers = {first.pid: first, second.pid: second}
 
-    _wait_for(lambda: _leader_pid(database_url) is not None, 30, "a leader")
+    _wait_for(lambda: _leader_pid(database_url) is not None, 120, "a leader")
     leader = workers[_leader_pid(database_url) or 0]
     standby = second if leader is first else first
     # Both processes are up (imports take seconds on a busy machine) before counting runs.
-    _wait_for(lambda: standby.said("worker_standby"), 30, "the second worker to stand by")
+    _wait_for(lambda: standby.said("worker_standby"), 120, "the second worker to stand by")
     runs_before = leader.runs()
     _wait_for(lambda: leader.runs() >= runs_before + 2, 30, "the leader to run the job twice")
 
