@@ -170,3 +170,12 @@ class JsonBodyRoute(APIRoute):
             return await handler(BoundedJsonRequest(request.scope, request.receive))
 
         return bounded
+
+
+def multipart_body(properties: dict[str, Any], *, required: tuple[str, ...] = ("file",)) -> Any:
+    """The OpenAPI `requestBody` of an endpoint that reads its multipart form itself (streamed,
+    bounded), for `openapi_extra`: FastAPI cannot see a form it does not parse."""
+    schema = {"type": "object", "required": list(required), "properties": properties}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }

@@ -12,7 +12,7 @@ import {
 } from '$lib/server/session';
 
 /** Pages that need a signed-in user; anyone else is sent to sign in and brought back. */
-const PROTECTED = ['/issues', '/dashboard', '/admin'];
+const PROTECTED = ['/issues', '/dashboard', '/admin', '/inbox', '/settings', '/people'];
 
 function isProtected(path: string): boolean {
 	return PROTECTED.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));

@@ -16,40 +16,26 @@ from tracker.imports import service
 from tracker.imports.models import OnError, UnknownPeople
 from tracker.imports.parsing import MAX_FILE_BYTES
 from tracker.imports.schemas import DryRunReport, ImportOut
-from tracker.inputs import INT4_MAX, NUL_FREE
+from tracker.inputs import INT4_MAX, NUL_FREE, multipart_body
 from tracker.multipart import receive_form
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
-FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "format": {"type": "string", "enum": ["csv", "json"]},
-                        "mapping": {
-                            "type": "string",
-                            "maxLength": 10000,
-                            "pattern": NUL_FREE,
-                            "description": 'JSON: {"file column": "field"}; a header that '
-                            "names the fields needs none",
-                        },
-                        "on_error": {"type": "string", "enum": [e.value for e in OnError]},
-                        "unknown_reporters": {
-                            "type": "string",
-                            "enum": [e.value for e in UnknownPeople],
-                        },
-                    },
-                }
-            }
+FORM = multipart_body(
+    {
+        "file": {"type": "string", "format": "binary"},
+        "format": {"type": "string", "enum": ["csv", "json"]},
+        "mapping": {
+            "type": "string",
+            "maxLength": 10000,
+            "pattern": NUL_FREE,
+            "description": 'JSON: {"file column": "field"}; a header that names the fields '
+            "needs none",
         },
+        "on_error": {"type": "string", "enum": [e.value for e in OnError]},
+        "unknown_reporters": {"type": "string", "enum": [e.value for e in UnknownPeople]},
     }
-}
+)
 
 
 def _one(fields: dict[str, list[str]], name: str, default: str) -> str:

@@ -10,6 +10,7 @@ import {
 	UPLOAD_TIMEOUT_MS
 } from '../issues.server';
 import { ISSUE_ATTACHMENTS } from '../invalidation';
+import { handlesFor } from './handles.server';
 import { loadHistory, pagesParam } from './history.server';
 import { streamPosition } from '$lib/server/realtime';
 import { uploadLimits } from '$lib/server/uploads';
@@ -29,11 +30,12 @@ export const load: PageServerLoad = async (event) => {
 	const path = { params: { path: { issue_id: id } } };
 	// Before the data: live updates start from here, so nothing committed meanwhile is missed.
 	const position = await streamPosition(client);
-	const [issue, history, attachments, limits] = await Promise.all([
+	const [issue, history, attachments, limits, handles] = await Promise.all([
 		client.GET('/api/issues/{issue_id}', path),
 		loadHistory(client, id, pagesParam(url)),
 		client.GET('/api/issues/{issue_id}/attachments', path),
-		uploadLimits(client)
+		uploadLimits(client),
+		handlesFor(client, id)
 	]);
 	if (!issue.data) failLoad(url, issue.response.status, issue.error);
 	if (!history.ok) failLoad(url, history.status, history.error);
@@ -57,7 +59,8 @@ export const load: PageServerLoad = async (event) => {
 		attachments: attachments.data,
 		uploadLimits: limits,
 		assignees: assignees?.data ?? [],
-		knownTags: (tags?.data ?? []).map((t) => t.name)
+		knownTags: (tags?.data ?? []).map((t) => t.name),
+		handles
 	};
 };
 
@@ -190,6 +193,19 @@ export const actions: Actions = {
 			return failAction(event.url, response.status, error, { action: 'deleteComment', commentId });
 		}
 		return { ok: true as const, action: 'deleteComment' };
+	},
+
+	/** Watch (`watch=true`) or stop watching the issue. */
+	watch: async (event) => {
+		const id = issueId(event.params, event.url);
+		const watch = (await event.request.formData()).get('watch') === 'true';
+		const client = issueApi(event);
+		const path = { params: { path: { issue_id: id } } };
+		const { response, error } = watch
+			? await client.PUT('/api/issues/{issue_id}/watch', path)
+			: await client.DELETE('/api/issues/{issue_id}/watch', path);
+		if (!response.ok) return failAction(event.url, response.status, error, { action: 'watch' });
+		return { ok: true as const, action: 'watch' };
 	},
 
 	delete: async (event) => {
