@@ -67,7 +67,7 @@ def bell(page: Page) -> Any:
     return page.get_by_test_id("notification-bell")
 
 
-def test_a_comment_rings_the_reporters_bell_live_and_opening_it_reads_it(
+def test_a_mention_rings_the_reporters_bell_live_and_opening_it_reads_it(
     people: People,
 ) -> None:
     issue_id = people.file_issue("Checkout button does nothing")
@@ -76,9 +76,9 @@ def test_a_comment_rings_the_reporters_bell_live_and_opening_it_reads_it(
     expect(bell(reporter).get_by_test_id("unread-count")).to_have_count(0)
 
     maintainer = people.maintainer.new_page()
-    comment(maintainer, issue_id, "Reproduced on Safari 17.")
+    comment(maintainer, issue_id, "@rae reproduced on Safari 17.")
 
-    # The reporter watches their own issue: the bell counts the comment, with no reload.
+    # The reporter is mentioned on their own issue: one notification, counted with no reload.
     expect(bell(reporter).get_by_test_id("unread-count")).to_have_text("1", timeout=2000)
     expect(bell(reporter)).to_have_accessible_name("Notifications, 1 unread")
     still_same_document(reporter)
@@ -89,16 +89,16 @@ def test_a_comment_rings_the_reporters_bell_live_and_opening_it_reads_it(
     expect(row).to_have_count(1)
     expect(row).to_have_attribute("data-unread", "true")
     expect(row.get_by_test_id("notification-summary")).to_have_text(
-        f"Mia Maintainer commented on #{issue_id} Checkout button does nothing"
+        f"Mia Maintainer mentioned you on #{issue_id} Checkout button does nothing"
     )
     expect(row.get_by_test_id("notification-issue")).to_have_text("Checkout button does nothing")
-    expect(row).to_contain_text("Comment")
+    expect(row).to_contain_text("Mentioned")
     expect(reporter.get_by_test_id("inbox-unread")).to_have_text("1 unread")
 
     # Opening it goes to the issue and reads it: the bell empties.
     row.get_by_test_id("open-notification").click()
     expect(reporter).to_have_url(re.compile(rf"/issues/{issue_id}$"))
-    expect(reporter.get_by_test_id("comment-body")).to_have_text("Reproduced on Safari 17.")
+    expect(reporter.get_by_test_id("comment-body")).to_have_text("@rae reproduced on Safari 17.")
     expect(bell(reporter).get_by_test_id("unread-count")).to_have_count(0)
     expect(bell(reporter)).to_have_accessible_name("Notifications")
 
