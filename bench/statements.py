@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-
 import run
+
 import seed as seeder
 
 APPS = {"ours": "tracker", "baseline": "tracker-baseline"}

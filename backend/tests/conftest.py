@@ -34,6 +34,8 @@ from tracker.models import Base
 from tracker.roles import Role
 
 PASSWORD = "correct horse battery"
+# `object_server`: a real S3-compatible store (SeaweedFS), started once when a test asks for it.
+pytest_plugins = ["tests.storage_server"]
 
 
 @pytest.fixture(scope="session")

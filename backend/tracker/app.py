@@ -6,9 +6,11 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
-from tracker.attachments.service import IssueFilesOnDisk
+from tracker.attachments.service import IssueFilesInStore, check_storage
+from tracker.attachments.storage import ObjectStore, open_store
 from tracker.auth.access_cache import AccessCache
 from tracker.config import Settings, get_settings
 from tracker.db import make_engine, make_sessionmaker
@@ -16,6 +18,7 @@ from tracker.error_handlers import install_error_handlers
 from tracker.issues.files import IssueFiles
 from tracker.limits import BodySizeLimitMiddleware
 from tracker.migrations import head_revision
+from tracker.multipart import remove_abandoned_uploads
 from tracker.observability.docs import install_docs
 from tracker.observability.logging import configure_logging
 from tracker.observability.middleware import RequestContextMiddleware
@@ -23,6 +26,23 @@ from tracker.observability.router import router as operations_router
 from tracker.openapi import install_openapi
 from tracker.realtime.listener import install_realtime
 from tracker.routers import API_ROUTERS
+
+
+async def _remove_abandoned_uploads(app: FastAPI) -> None:
+    # Files a crashed process left half-received in STORAGE_DIR/tmp; a replica whose folder the
+    # worker does not share (attachments in a bucket) has no one else to remove them.
+    await to_thread.run_sync(
+        remove_abandoned_uploads, app.state.settings.storage_dir, ABANDONED_UPLOAD_SECONDS
+    )
+
+
+async def _settle_storage(app: FastAPI) -> None:
+    # Removals of committed deletions still on their way to a bucket finish before the exit.
+    await app.state.attachment_store.settle()
+
+
+# As the worker's sweep: no live upload's file is an hour old.
+ABANDONED_UPLOAD_SECONDS = 3600
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -68,10 +88,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     app.state.access_cache = AccessCache()
+    # Attachments live in a folder or a bucket (STORAGE_URL); one store per process.
+    store: ObjectStore = open_store(settings)
+    app.state.attachment_store = store
     # The issues domain declares what it needs of files (issues.files.IssueFiles) and the
     # attachments domain provides it; issues never imports attachments.
-    issue_files: IssueFiles = IssueFilesOnDisk(settings)
+    issue_files: IssueFiles = IssueFilesInStore(settings, store)
     app.state.issue_files = issue_files
+    app.state.readiness_checks = [lambda: check_storage(app.state.attachment_store)]
+    app.state.startup_hooks.append(_remove_abandoned_uploads)
+    app.state.shutdown_hooks.append(_settle_storage)
     install_realtime(app)
     install_error_handlers(app)
     install_openapi(app)

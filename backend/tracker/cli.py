@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from tracker.attachments.cli import storage_app
 from tracker.config import REPO_ROOT, Settings, get_settings
 from tracker.localdb import database
 from tracker.supervision import WorkerRestarts, wait_http
@@ -28,6 +29,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(mail_app, name="mail")
+app.add_typer(storage_app, name="storage")
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
@@ -205,6 +207,7 @@ def jobs_list() -> None:
 @jobs_app.command("run")
 def jobs_run(name: Annotated[str, typer.Argument(help="A name from `tracker jobs list`")]) -> None:
     """Run one job now, once, in this process (whether or not a worker is running)."""
+    from tracker.attachments.storage import open_store
     from tracker.observability.logging import configure_logging
     from tracker.worker.jobs import JOBS
     from tracker.worker.runner import run_job
@@ -213,6 +216,7 @@ def jobs_run(name: Annotated[str, typer.Argument(help="A name from `tracker jobs
         raise typer.BadParameter(f"unknown job; choose from {', '.join(JOBS)}", param_hint="NAME")
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    open_store(settings)  # as the worker does: the orphan sweep finds the store by STORAGE_DIR
     with database(settings) as url:
         try:
             result = asyncio.run(run_job(name, settings.model_copy(update={"database_url": url})))

@@ -8,7 +8,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -41,10 +41,24 @@ class Settings(BaseSettings):
     # again (a PostgreSQL backend fork and its statements prepared again: expensive).
     db_pool_size: int = Field(default=30, ge=1, le=500)
     db_max_overflow: int = Field(default=0, ge=0, le=500)
+    # The connections that hold state in their server session: each API process's LISTEN
+    # connection and the worker's leader lock. Unset: DATABASE_URL. Behind a transaction pooler
+    # (PgBouncer pool_mode=transaction) point it at PostgreSQL itself.
+    session_database_url: str | None = None
     embedded_pg_dir: Path = REPO_ROOT / ".data" / "postgres"
     # Another free port is used when this one is taken.
     embedded_pg_port: int = Field(default=54329, ge=1024, le=65535)
     storage_dir: Path = REPO_ROOT / ".data" / "storage"
+    # Where attachments are kept: file:///path (a folder) or s3://bucket/prefix (see
+    # docs/operations.md). Unset: the folder STORAGE_DIR, the older spelling of a file:// URL.
+    # With s3://, STORAGE_DIR only holds uploads while they are received.
+    storage_url: str | None = None
+    # For s3://: an S3-compatible service's endpoint (unset: AWS), its region, and keys (unset:
+    # the usual AWS credential chain: AWS_* variables, web identity, container or instance role).
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
 
     api_host: str = "127.0.0.1"
     # Proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated, or "*").
@@ -149,6 +163,27 @@ class Settings(BaseSettings):
         return data
 
     _signing_key_origin: KeyOrigin = PrivateAttr(default="environment")
+    _storage_dir_overridden: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="after")
+    def _resolve_storage_url(self) -> Settings:
+        if not self.storage_url:
+            return self
+        parts = urlsplit(self.storage_url)
+        if parts.scheme == "file" and parts.netloc in ("", "localhost") and parts.path:
+            path = Path(unquote(parts.path))
+            self._storage_dir_overridden = (
+                "storage_dir" in self.model_fields_set and path != self.storage_dir
+            )
+            self.storage_dir = path
+        elif parts.scheme == "s3" and parts.netloc:
+            self._storage_dir_overridden = "storage_dir" in self.model_fields_set
+        else:
+            raise ValueError(
+                f"STORAGE_URL must be file:///absolute/path or s3://bucket/prefix, "
+                f"not {self.storage_url!r}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_insecure_settings(self) -> Settings:
@@ -173,6 +208,11 @@ class Settings(BaseSettings):
     def signing_key_origin(self) -> KeyOrigin:
         """Where the signing key came from: SECRET_KEY, the key file, or made just now."""
         return self._signing_key_origin
+
+    @property
+    def storage_dir_overridden(self) -> bool:
+        """STORAGE_DIR was set too, and STORAGE_URL decides where attachments are kept."""
+        return self._storage_dir_overridden
 
     @property
     def docs_public(self) -> bool:

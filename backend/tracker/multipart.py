@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -59,6 +60,25 @@ class ReceivedForm:
 def upload_dir(storage_dir: Path) -> Path:
     """Where files are received before they are kept (and removed unless they are)."""
     return storage_dir / "tmp"
+
+
+def remove_abandoned_uploads(storage_dir: Path, older_than_seconds: float) -> list[Path]:
+    """Remove files a process that died left in upload_dir() (a live upload keeps writing, so
+    its file is never that old); the removed paths."""
+    folder = upload_dir(storage_dir)
+    if not folder.is_dir():
+        return []
+    cutoff = time.time() - older_than_seconds
+    removed = []
+    for entry in folder.iterdir():
+        try:
+            old = entry.lstat().st_mtime <= cutoff
+        except FileNotFoundError:
+            continue
+        if old and entry.is_file() and not entry.is_symlink():
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
 
 
 def new_upload_path(storage_dir: Path) -> Path:

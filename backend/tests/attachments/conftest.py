@@ -1,19 +1,30 @@
-"""Attachment test helpers: real image bytes, multipart bodies, and what is on disk."""
+"""Attachment test helpers: real image bytes, multipart bodies, and what is stored.
+
+`storage` runs a test once against each backend: the folder (`file`) and a real S3-compatible
+bucket (`s3`, SeaweedFS). The app serves the test from that store, and the test looks at what is
+kept through the same interface the app uses, by key.
+"""
 
 from __future__ import annotations
 
 import io
 import struct
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from PIL import Image
 
+from tests.storage_server import ObjectServer
+from tracker.attachments.service import IssueFilesInStore
+from tracker.attachments.storage import ISSUES_PREFIX, ObjectStore, issue_prefix
 from tracker.auth.models import User
 from tracker.config import Settings
+from tracker.multipart import upload_dir
 
 Upload = tuple[str, bytes] | tuple[str, bytes, str]
 
@@ -77,6 +88,51 @@ def upload(
     return post
 
 
-@pytest.fixture
-def storage(settings: Settings) -> Path:
-    return settings.storage_dir
+@dataclass
+class Stored:
+    """What a test sees of the attachment store, whichever the backend."""
+
+    kind: str  # "file" or "s3"
+    store: ObjectStore
+    scratch: Path  # STORAGE_DIR: uploads are received in its tmp/
+
+    async def keys(self, prefix: str = ISSUES_PREFIX) -> list[str]:
+        await self.store.settle()  # removals after a commit run in the background on a bucket
+        return sorted([info.key async for info in self.store.list_prefix(prefix)])
+
+    async def names(self, issue_id: int) -> list[str]:
+        prefix = issue_prefix(issue_id)
+        return [key.removeprefix(prefix) for key in await self.keys(prefix)]
+
+    def receiving(self) -> list[Path]:
+        """Files in the temporary folder (uploads being received, thumbnails being made)."""
+        folder = upload_dir(self.scratch)
+        return sorted(folder.iterdir()) if folder.is_dir() else []
+
+    async def assert_empty(self) -> None:
+        """Nothing kept and nothing left behind: no object, no temporary file, no folder."""
+        assert await self.keys() == []
+        assert self.receiving() == []
+        issues = self.scratch / "issues"
+        assert not issues.exists() or list(issues.iterdir()) == []
+
+
+@pytest.fixture(params=["file", "s3"])
+async def storage(
+    request: pytest.FixtureRequest, app: FastAPI, settings: Settings
+) -> AsyncIterator[Stored]:
+    """The test runs once with each backend; the app uses that store meanwhile."""
+    if request.param == "file":
+        yield Stored("file", app.state.attachment_store, settings.storage_dir)
+        return
+    server: ObjectServer = request.getfixturevalue("object_server")
+    store = server.store()
+    saved = app.state.attachment_store, app.state.issue_files
+    app.state.attachment_store = store
+    app.state.issue_files = IssueFilesInStore(settings, store)
+    try:
+        yield Stored("s3", store, settings.storage_dir)
+    finally:
+        app.state.attachment_store, app.state.issue_files = saved
+        await store.settle()
+        await store.delete_prefix("")

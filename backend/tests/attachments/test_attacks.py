@@ -1,5 +1,5 @@
-"""Every attack on uploads and downloads gets a clear 4xx, and nothing is left on disk or in the
-database."""
+"""Every attack on uploads and downloads gets a clear 4xx, and nothing is left in the store (a
+folder or a bucket) or in the database."""
 
 from __future__ import annotations
 
@@ -8,12 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import delete, func, select
 
-from tests.attachments.conftest import (
-    assert_nothing_stored,
-    files_on_disk,
-    png_bytes,
-    png_claiming,
-)
+from tests.attachments.conftest import png_bytes, png_claiming
 from tracker.activity.models import IssueEvent
 from tracker.attachments.models import Attachment
 from tracker.issues.models import Issue
@@ -91,7 +86,7 @@ async def test_file_over_the_cap_with_a_lying_content_length_is_cut_off_while_re
     assert "10 MB" in body_json["detail"]
     # Refused the moment the cap was passed, not after reading everything.
     assert sent <= cap + 2 * len(chunk)
-    assert_nothing_stored(storage)
+    await storage.assert_empty()
     assert await rows(db) == 0
 
 
@@ -114,7 +109,7 @@ async def test_file_over_the_cap_sent_chunked_without_content_length(
     )
 
     problem(resp, 413, "file_too_large")
-    assert_nothing_stored(storage)
+    await storage.assert_empty()
     assert await rows(db) == 0
 
 
@@ -124,7 +119,7 @@ async def test_exactly_at_the_cap_is_accepted(
     monkeypatch.setattr(settings, "max_upload_bytes", 1000)
     resp = await upload(reporter, issue.id, ("exact.txt", b"x" * 1000))
     assert resp.status_code == 201, resp.text
-    assert len(files_on_disk(storage)) == 1
+    assert len(await storage.keys()) == 1
 
 
 @pytest.mark.parametrize(
@@ -153,7 +148,7 @@ async def test_files_we_do_not_accept_get_415_naming_the_detected_type(
     assert "image/png" in body["allowed_types"]
     assert "PNG, JPEG, GIF, WebP, PDF" in body["detail"] or detected == "application/octet-stream"
     # The acceptable file sent along is not kept either: the request is all or nothing.
-    assert_nothing_stored(storage)
+    await storage.assert_empty()
     assert await rows(db) == 0
     assert await events(db) == 0
 
@@ -174,7 +169,7 @@ async def test_unusable_files_get_422(upload, reporter, issue, storage, db, name
     resp = await upload(reporter, issue.id, (name, data))
 
     problem(resp, 422, code)
-    assert_nothing_stored(storage)
+    await storage.assert_empty()
     assert await rows(db) == 0
 
 
@@ -200,10 +195,11 @@ async def test_path_parts_in_names_are_dropped_and_never_reach_the_disk(
     assert resp.status_code == 201, resp.text
     [item] = resp.json()
     assert item["filename"] == stored
-    folder = (storage / "issues" / str(issue.id)).resolve()
-    for path in files_on_disk(storage):
-        assert path.resolve().parent == folder
-        assert path.name in {item["id"], f"{item['id']}.thumb.webp"}
+    for key in await storage.keys(""):
+        folder, name = key.rsplit("/", 1)
+        assert folder == f"issues/{issue.id}"
+        assert name in {item["id"], f"{item['id']}.thumb.webp"}
+    assert storage.receiving() == []
 
 
 async def test_control_and_unicode_characters_in_names_are_normalised(
@@ -235,7 +231,7 @@ async def test_too_many_files_in_one_request(
     resp = await upload(reporter, issue.id, ("a.txt", b"a"), ("b.txt", b"b"), ("c.txt", b"c"))
 
     problem(resp, 422, "too_many_files")
-    assert_nothing_stored(storage)
+    await storage.assert_empty()
     assert await rows(db) == 0
 
 
@@ -244,7 +240,7 @@ async def test_too_many_files_on_the_issue(
 ):
     monkeypatch.setattr(settings, "max_attachments_per_issue", 2)
     assert (await upload(reporter, issue.id, ("a.txt", b"a"))).status_code == 201
-    kept = files_on_disk(storage)
+    kept = await storage.keys()
 
     resp = await upload(reporter, issue.id, ("b.txt", b"b"), ("c.txt", b"c"))
     body = problem(resp, 409, "too_many_attachments")
@@ -253,7 +249,8 @@ async def test_too_many_files_on_the_issue(
     full = await upload(reporter, issue.id, ("d.txt", b"d"))
 
     problem(full, 409, "too_many_attachments")
-    assert len(files_on_disk(storage)) == 2 and kept[0] in files_on_disk(storage)
+    now = await storage.keys()
+    assert len(now) == 2 and kept[0] in now
     assert await rows(db) == 2
 
 
@@ -295,7 +292,7 @@ async def test_upload_by_another_reporter_is_404_without_reading_the_body(
 
     problem(resp, 404, "issue_not_found")
     assert read <= 1
-    assert_nothing_stored(storage)
+    await storage.assert_empty()
 
 
 async def test_anonymous_requests_are_401(client, upload, reporter, issue):
@@ -345,4 +342,4 @@ async def test_malformed_and_non_multipart_bodies_are_4xx(client, auth, reporter
         url, files=[("attachment", ("a.txt", b"a"))], headers=auth(reporter)
     )
     problem(wrong_field, 422, "unexpected_file")
-    assert_nothing_stored(storage)
+    await storage.assert_empty()

@@ -1,19 +1,22 @@
-"""Disk and database stay in step: rolled-back uploads leave no file, committed deletions remove
-files only after the commit, and an issue's deletion takes its folder."""
+"""Store and database stay in step, on disk and in a bucket alike: rolled-back uploads leave no
+object, committed deletions remove objects only after the commit, and an issue's deletion takes
+all of its objects."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from tests.attachments.conftest import assert_nothing_stored, files_on_disk, png_bytes
+from tests.attachments.conftest import png_bytes
 from tracker.activity.models import IssueEvent
 from tracker.activity.service import record_event
-from tracker.attachments import repository, service, storage
+from tracker.attachments import repository, service
 from tracker.attachments.models import Attachment
+from tracker.attachments.storage import journal
 from tracker.issues.models import Issue
 from tracker.multipart import ReceivedFile, new_upload_path
 from tracker.roles import Role
@@ -30,14 +33,16 @@ async def count(db, model) -> int:
 
 
 async def test_add_uploads_service_attaches_files_for_the_new_issue_flow(
-    make_user, make_issue, sessionmaker, settings, db
+    make_user, make_issue, sessionmaker, settings, db, storage
 ):
     reporter = await make_user()
     issue = await make_issue(reporter)
     uploads = [received(settings, "a.png", png_bytes()), received(settings, "b.log", b"log\n")]
 
     async with sessionmaker() as session:
-        out = await service.add_uploads(session, issue, uploads, reporter, settings=settings)
+        out = await service.add_uploads(
+            session, issue, uploads, reporter, settings=settings, store=storage.store
+        )
         await session.commit()
 
     assert [(a.filename, a.content_type, a.has_thumbnail) for a in out] == [
@@ -45,20 +50,22 @@ async def test_add_uploads_service_attaches_files_for_the_new_issue_flow(
         ("b.log", "text/plain", False),
     ]
     assert out[0].uploader_name == reporter.full_name
-    folder = settings.storage_dir / "issues" / str(issue.id)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
+    assert await storage.names(issue.id) == sorted(
         [str(out[0].id), f"{out[0].id}.thumb.webp", str(out[1].id)]
     )
-    assert not any((settings.storage_dir / "tmp").iterdir())  # moved, not copied
+    assert storage.receiving() == []  # taken by the store, nothing left behind
     assert await count(db, Attachment) == 2
     assert await count(db, IssueEvent) == 2
     # No files: nothing to do (a new issue sent without attachments).
     async with sessionmaker() as session:
-        assert await service.add_uploads(session, issue, [], reporter, settings=settings) == []
+        none = await service.add_uploads(
+            session, issue, [], reporter, settings=settings, store=storage.store
+        )
+        assert none == []
 
 
 async def test_a_failed_database_write_leaves_no_file(
-    make_user, make_issue, sessionmaker, settings, db
+    make_user, make_issue, sessionmaker, settings, db, storage
 ):
     reporter = await make_user()
     issue = await make_issue(reporter)
@@ -68,8 +75,10 @@ async def test_a_failed_database_write_leaves_no_file(
     ]
 
     async with sessionmaker() as session:
-        await service.add_uploads(session, issue, uploads, reporter, settings=settings)
-        assert len(files_on_disk(settings.storage_dir)) == 6  # moved into place
+        await service.add_uploads(
+            session, issue, uploads, reporter, settings=settings, store=storage.store
+        )
+        assert len(await storage.keys()) == 6  # stored
         session.add(  # violates size_positive, after the files were moved
             Attachment(
                 issue_id=issue.id,
@@ -83,12 +92,12 @@ async def test_a_failed_database_write_leaves_no_file(
             await session.flush()
         await session.rollback()
 
-    assert_nothing_stored(settings.storage_dir)
+    await storage.assert_empty()
     assert await count(db, Attachment) == 0
 
 
 async def test_a_failed_write_in_the_request_answers_4xx_and_leaves_no_file(
-    make_user, make_issue, upload, settings, db, monkeypatch
+    make_user, make_issue, upload, settings, db, monkeypatch, storage
 ):
     reporter = await make_user()
     issue = await make_issue(reporter)
@@ -113,27 +122,32 @@ async def test_a_failed_write_in_the_request_answers_4xx_and_leaves_no_file(
 
     assert resp.status_code == 409, resp.text
     assert resp.json()["code"] == "conflict"
-    assert_nothing_stored(settings.storage_dir)
+    await storage.assert_empty()
     assert await count(db, Attachment) == 0
 
 
-async def test_a_session_closed_without_commit_removes_moved_files(
-    make_user, make_issue, sessionmaker, settings
+async def test_a_session_closed_without_commit_removes_stored_files(
+    make_user, make_issue, sessionmaker, settings, storage
 ):
     reporter = await make_user()
     issue = await make_issue(reporter)
 
     async with sessionmaker() as session:
         await service.add_uploads(
-            session, issue, [received(settings, "a.txt", b"a")], reporter, settings=settings
+            session,
+            issue,
+            [received(settings, "a.txt", b"a")],
+            reporter,
+            settings=settings,
+            store=storage.store,
         )
         # leaving the block closes the session: the transaction ends without a commit
 
-    assert_nothing_stored(settings.storage_dir)
+    await storage.assert_empty()
 
 
-async def test_deleting_an_issue_with_three_files_removes_its_folder_after_commit(
-    make_user, make_issue, upload, sessionmaker, settings
+async def test_deleting_an_issue_with_three_files_removes_them_after_commit(
+    make_user, make_issue, upload, sessionmaker, storage
 ):
     reporter = await make_user()
     admin = await make_user(Role.ADMIN)
@@ -142,16 +156,15 @@ async def test_deleting_an_issue_with_three_files_removes_its_folder_after_commi
     files = [("a.png", png_bytes()), ("b.pdf", b"%PDF-1.4\n%%EOF\n"), ("c.csv", b"a,b\n1,2\n")]
     assert (await upload(reporter, issue.id, *files)).status_code == 201
     assert (await upload(reporter, other.id, ("keep.txt", b"k"))).status_code == 201
-    folder = settings.storage_dir / "issues" / str(issue.id)
-    assert len(list(folder.iterdir())) == 4  # three files and a thumbnail
+    assert len(await storage.names(issue.id)) == 4  # three files and a thumbnail
 
     # A deletion that rolls back keeps every file.
     async with sessionmaker() as session:
         await session.execute(delete(Issue).where(Issue.id == issue.id))
-        await service.delete_issue_files(session, issue.id, settings=settings)
-        assert folder.exists()  # not before the commit
+        await service.delete_issue_files(session, issue.id, store=storage.store)
+        assert len(await storage.names(issue.id)) == 4  # not before the commit
         await session.rollback()
-    assert len(list(folder.iterdir())) == 4
+    assert len(await storage.names(issue.id)) == 4
 
     # What DELETE /api/issues/{id} does, in the request's one transaction.
     async with sessionmaker() as session:
@@ -164,29 +177,35 @@ async def test_deleting_an_issue_with_three_files_removes_its_folder_after_commi
             exists=False,
         )
         await session.execute(delete(Issue).where(Issue.id == issue.id))
-        await service.delete_issue_files(session, issue.id, settings=settings)
-        assert folder.exists()
+        await service.delete_issue_files(session, issue.id, store=storage.store)
+        assert len(await storage.names(issue.id)) == 4
         await session.commit()
 
-    assert not folder.exists()
-    assert [p.parent.name for p in files_on_disk(settings.storage_dir)] == [str(other.id)]
+    assert await storage.names(issue.id) == []
+    assert [key.split("/")[1] for key in await storage.keys()] == [str(other.id)]
+    if storage.kind == "file":
+        assert not (storage.scratch / "issues" / str(issue.id)).exists()
 
 
-async def test_journal_actions_apply_once_per_transaction(sessionmaker, settings):
-    doomed = settings.storage_dir / "doomed.txt"
+async def test_journal_actions_apply_once_per_transaction(sessionmaker, storage):
+    async def put(key: str) -> None:
+        async def body() -> AsyncIterator[bytes]:
+            yield b"made after the commit that scheduled its removal"
+
+        await storage.store.put(key, body())
 
     async with sessionmaker() as session:
-        await storage.delete_after_commit(session, doomed)
+        await journal.delete_after_commit(session, storage.store, "issues/1/doomed")
         await session.commit()
-        doomed.write_text("made after the commit that scheduled its removal")
+        await storage.store.settle()  # the removal that commit started (in the background)
+        await put("issues/1/doomed")
         await session.execute(select(1))
         await session.commit()  # a later transaction in the same session does not remove it
-    assert doomed.exists()
-    doomed.unlink()
+    assert await storage.keys() == ["issues/1/doomed"]
 
 
 async def test_delete_endpoint_removes_row_and_files_after_commit(
-    make_user, make_issue, upload, client, auth, settings, db
+    make_user, make_issue, upload, client, auth, db, storage
 ):
     reporter = await make_user()
     issue = await make_issue(reporter)
@@ -195,7 +214,7 @@ async def test_delete_endpoint_removes_row_and_files_after_commit(
     resp = await client.delete(item["url"], headers=auth(reporter))
 
     assert resp.status_code == 204
-    assert files_on_disk(settings.storage_dir) == []
+    await storage.assert_empty()
     assert await count(db, Attachment) == 0
     kinds = (await db.scalars(select(IssueEvent.kind).order_by(IssueEvent.id))).all()
     assert kinds == ["attachment.added", "attachment.deleted"]
@@ -219,12 +238,12 @@ async def test_reporter_deletes_only_what_they_uploaded_staff_delete_anything(
 
 
 async def test_a_row_whose_file_vanished_is_404_not_500(
-    make_user, make_issue, upload, client, auth, settings
+    make_user, make_issue, upload, client, auth, storage
 ):
     reporter = await make_user()
     issue = await make_issue(reporter)
     [item] = (await upload(reporter, issue.id, ("a.txt", b"a"))).json()
-    (settings.storage_dir / "issues" / str(issue.id) / item["id"]).unlink()
+    await storage.store.delete([f"issues/{issue.id}/{item['id']}"])
 
     resp = await client.get(item["url"], headers=auth(reporter))
 

@@ -15,6 +15,7 @@ from fastapi import Depends, Path, Request
 
 from tracker.attachments import repository
 from tracker.attachments.models import Attachment
+from tracker.attachments.storage import ObjectStore
 from tracker.auth.dependencies import AppSettings, CurrentUser
 from tracker.db import DbSession
 from tracker.errors import Conflict, Forbidden, NotFound
@@ -22,6 +23,15 @@ from tracker.issues.dependencies import IssueForViewer
 from tracker.issues.models import Issue
 from tracker.multipart import ReceivedForm, receive_request_form
 from tracker.roles import is_staff
+
+
+def attachment_store(request: Request) -> ObjectStore:
+    """The process's attachment store (a folder or a bucket), opened by create_app."""
+    store: ObjectStore = request.app.state.attachment_store
+    return store
+
+
+AttachmentStore = Annotated[ObjectStore, Depends(attachment_store)]
 
 
 @dataclass(frozen=True)

@@ -80,3 +80,17 @@ async def add(session: AsyncSession, attachments: list[Attachment]) -> None:
 
 async def remove(session: AsyncSession, attachment_id: uuid.UUID) -> None:
     await session.execute(delete(Attachment).where(Attachment.id == attachment_id))
+
+
+async def stored_files(session: AsyncSession) -> list[tuple[int, uuid.UUID, int, str, bool]]:
+    """Every attachment as (issue id, id, size, sha256, has thumbnail), issue by issue."""
+    rows = await session.execute(
+        select(
+            Attachment.issue_id,
+            Attachment.id,
+            Attachment.size_bytes,
+            Attachment.sha256,
+            Attachment.has_thumbnail,
+        ).order_by(Attachment.issue_id, Attachment.created_at, Attachment.id)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]

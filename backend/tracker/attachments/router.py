@@ -11,9 +11,11 @@ from tracker.attachments import service
 from tracker.attachments.dependencies import (
     AttachmentForDeleter,
     AttachmentForViewer,
+    AttachmentStore,
     IssueForUploader,
     UploadForm,
 )
+from tracker.attachments.download import serve
 from tracker.attachments.schemas import AttachmentOut, UploadLimits
 from tracker.auth.dependencies import AppSettings, CurrentUser
 from tracker.db import DbSession
@@ -27,23 +29,6 @@ _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified (If-None-Match)"},
     **problems(404),
 }
-
-
-def _serve(request: Request, file: service.FileToServe) -> Response:
-    headers = {
-        "ETag": file.etag,
-        "Content-Disposition": file.disposition,
-        "X-Content-Type-Options": "nosniff",
-        # Even if a browser rendered the file as a page, it would run sandboxed: no scripts, no
-        # same-origin access to the tracker, nothing loaded from elsewhere.
-        "Content-Security-Policy": "sandbox; default-src 'none'",
-        # Always revalidated (cheap with the ETag), so a revoked permission applies at once.
-        "Cache-Control": "private, no-cache",
-        "Cross-Origin-Resource-Policy": "same-origin",
-    }
-    if file.etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return FileResponse(file.path, media_type=file.content_type, headers=headers)
 
 
 # Declared before /attachments/{attachment_id:uuid}, which would otherwise take "limits" for an id.
@@ -96,8 +81,11 @@ async def upload_attachments(
     user: CurrentUser,
     session: DbSession,
     settings: AppSettings,
+    store: AttachmentStore,
 ) -> list[AttachmentOut]:
-    return await service.attach_files(session, issue, form.files, user, settings=settings)
+    return await service.attach_files(
+        session, issue, form.files, user, settings=settings, store=store
+    )
 
 
 @router.get(
@@ -118,11 +106,11 @@ async def list_attachments(issue: IssueForViewer, session: DbSession) -> list[At
 async def download_attachment(
     request: Request,
     visible: AttachmentForViewer,
-    settings: AppSettings,
+    store: AttachmentStore,
     download: Annotated[bool, Query(description="Always as a download")] = False,
 ) -> Response:
-    file = service.file_to_serve(visible.attachment, settings=settings, download=download)
-    return _serve(request, file)
+    file = service.file_to_serve(visible.attachment, download=download)
+    return await serve(request, store, file)
 
 
 @router.get(
@@ -132,10 +120,10 @@ async def download_attachment(
     responses=_FILE_RESPONSES,
 )
 async def attachment_thumbnail(
-    request: Request, visible: AttachmentForViewer, settings: AppSettings
+    request: Request, visible: AttachmentForViewer, store: AttachmentStore
 ) -> Response:
-    file = service.file_to_serve(visible.attachment, settings=settings, thumbnail=True)
-    return _serve(request, file)
+    file = service.file_to_serve(visible.attachment, thumbnail=True)
+    return await serve(request, store, file)
 
 
 @router.delete(
@@ -145,8 +133,8 @@ async def attachment_thumbnail(
     responses=problems((403, "Only its uploader or staff may delete it"), 404),
 )
 async def delete_attachment(
-    visible: AttachmentForDeleter, user: CurrentUser, session: DbSession, settings: AppSettings
+    visible: AttachmentForDeleter, user: CurrentUser, session: DbSession, store: AttachmentStore
 ) -> None:
     await service.delete_attachment(
-        session, visible.attachment, visible.reporter_id, user, settings=settings
+        session, visible.attachment, visible.reporter_id, user, store=store
     )

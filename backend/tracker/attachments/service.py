@@ -1,8 +1,9 @@
 """Attaching, listing, serving and deleting files of an issue.
 
-Every file is checked completely (type from content, images decoded) before any is moved into
-place, so a refused request leaves nothing behind; moved files and rows then share the request's
-transaction through the storage journal (see storage.py).
+Every file is checked completely (type from content, images decoded) before any is stored, so a
+refused request leaves nothing behind; stored objects and rows then share the request's
+transaction through the storage journal (storage/journal.py). Where the objects are is the
+store's business (a folder or a bucket, storage/): this module only names keys.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tracker.attachments.models import Attachment
 from tracker.attachments.schemas import AttachmentOut
 from tracker.auth.models import User
 from tracker.config import Settings
-from tracker.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
+from tracker.errors import Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, Unprocessable
 from tracker.issues.models import Issue
 from tracker.multipart import ReceivedFile, new_upload_path
 
@@ -49,21 +50,24 @@ class IssueRef:
 
 
 @dataclass(frozen=True)
-class IssueFilesOnDisk:
+class IssueFilesInStore:
     """The issues domain's `IssueFiles` (tracker.issues.files): an issue's files are its
-    attachments, stored under `settings.storage_dir`. Made by the composition root."""
+    attachments, kept in the attachment store. Made by the composition root."""
 
     settings: Settings
+    store: storage.ObjectStore
 
     async def store_with_new_issue(
         self, session: AsyncSession, issue_id: int, reporter: User, files: Sequence[ReceivedFile]
     ) -> int:
         issue = IssueRef(id=issue_id, reporter_id=reporter.id)
-        added = await add_uploads(session, issue, list(files), reporter, settings=self.settings)
+        added = await add_uploads(
+            session, issue, list(files), reporter, settings=self.settings, store=self.store
+        )
         return len(added)
 
     async def remove_after_deletion(self, session: AsyncSession, issue_id: int) -> None:
-        await delete_issue_files(session, issue_id, settings=self.settings)
+        await delete_issue_files(session, issue_id, store=self.store)
 
 
 @dataclass(frozen=True)
@@ -75,14 +79,16 @@ class _Checked:
 
 @dataclass(frozen=True)
 class FileToServe:
-    path: Path
+    key: str
     content_type: str
     etag: str
     disposition: str
+    modified: datetime
 
 
 def _check(upload: ReceivedFile, storage_dir: Path) -> _Checked:
-    """Blocking: flush the file to disk, detect its type, decode and thumbnail images."""
+    """Blocking: flush the file to disk, detect its type, decode and thumbnail images (the
+    thumbnail is made in STORAGE_DIR/tmp, beside the received file)."""
     with upload.path.open("rb") as f:
         os.fsync(f.fileno())  # the row will promise the file exists; make it so after a crash
     detected = detect(upload.path, normalize_filename(upload.filename))
@@ -102,11 +108,12 @@ async def add_uploads(
     user: User,
     *,
     settings: Settings,
+    store: storage.ObjectStore,
 ) -> list[AttachmentOut]:
     """Attach received files to an issue in the current transaction.
 
     Raises 409 past the per-issue limit, 413/415/422 for a file we refuse (then nothing is
-    kept). Files are in place once this returns and disappear again unless the transaction
+    kept). Files are stored once this returns and disappear again unless the transaction
     commits. The caller owns the temporary files (`ReceivedForm.discard()` afterwards).
     """
     if not uploads:
@@ -147,11 +154,11 @@ async def add_uploads(
                 has_thumbnail=item.thumbnail_tmp is not None,
                 created_at=now + timedelta(microseconds=position),
             )
-            target = storage.file_path(settings.storage_dir, issue.id, row.id)
-            await storage.move_into_place(session, item.upload.path, target)
+            key = storage.file_key(issue.id, row.id)
+            await storage.put_file(session, store, key, item.upload.path)
             if item.thumbnail_tmp is not None:
-                thumb = storage.thumbnail_path(settings.storage_dir, issue.id, row.id)
-                await storage.move_into_place(session, item.thumbnail_tmp, thumb)
+                thumb = storage.thumbnail_key(issue.id, row.id)
+                await storage.put_file(session, store, thumb, item.thumbnail_tmp)
             rows.append(row)
         await repository.add(session, rows)
         for row in rows:
@@ -164,7 +171,7 @@ async def add_uploads(
                 data={"attachment": _summary(row)},
             )
     finally:
-        for item in checked:  # thumbnails made but not moved (a later file was refused)
+        for item in checked:  # thumbnails made but not stored (a later file was refused)
             if item.thumbnail_tmp is not None:
                 item.thumbnail_tmp.unlink(missing_ok=True)
     return [
@@ -180,11 +187,12 @@ async def attach_files(
     user: User,
     *,
     settings: Settings,
+    store: storage.ObjectStore,
 ) -> list[AttachmentOut]:
     """POST /issues/{id}/attachments: like add_uploads, but a request without files is an error."""
     if not uploads:
         raise Unprocessable("Choose at least one file to attach", code="no_files")
-    return await add_uploads(session, issue, uploads, user, settings=settings)
+    return await add_uploads(session, issue, uploads, user, settings=settings, store=store)
 
 
 async def list_attachments(session: AsyncSession, issue: Issue) -> list[AttachmentOut]:
@@ -192,22 +200,22 @@ async def list_attachments(session: AsyncSession, issue: Issue) -> list[Attachme
 
 
 def file_to_serve(
-    attachment: Attachment, *, settings: Settings, thumbnail: bool = False, download: bool = False
+    attachment: Attachment, *, thumbnail: bool = False, download: bool = False
 ) -> FileToServe:
+    """What to send for an attachment (or its thumbnail); download.serve() sends it."""
     if thumbnail:
         if not attachment.has_thumbnail:
             raise NotFound("This attachment has no thumbnail", code="thumbnail_not_found")
-        path = storage.thumbnail_path(settings.storage_dir, attachment.issue_id, attachment.id)
+        key = storage.thumbnail_key(attachment.issue_id, attachment.id)
         content_type, etag, inline = "image/webp", f'"{attachment.sha256}-thumb"', True
         name = f"{attachment.filename.rsplit('.', 1)[0]}.thumb.webp"
     else:
-        path = storage.file_path(settings.storage_dir, attachment.issue_id, attachment.id)
+        key = storage.file_key(attachment.issue_id, attachment.id)
         content_type, etag = attachment.content_type, f'"{attachment.sha256}"'
         inline = attachment.content_type in INLINE_TYPES and not download
         name = attachment.filename
-    if not path.is_file():
-        raise NotFound("The file of this attachment is missing", code="file_missing")
-    return FileToServe(path, content_type, etag, content_disposition(name, inline=inline))
+    disposition = content_disposition(name, inline=inline)
+    return FileToServe(key, content_type, etag, disposition, attachment.created_at)
 
 
 async def delete_attachment(
@@ -216,7 +224,7 @@ async def delete_attachment(
     reporter_id: int,
     user: User,
     *,
-    settings: Settings,
+    store: storage.ObjectStore,
 ) -> None:
     await repository.remove(session, attachment.id)
     await record_event(
@@ -229,17 +237,30 @@ async def delete_attachment(
     )
     await storage.delete_after_commit(
         session,
-        storage.file_path(settings.storage_dir, attachment.issue_id, attachment.id),
-        storage.thumbnail_path(settings.storage_dir, attachment.issue_id, attachment.id),
+        store,
+        storage.file_key(attachment.issue_id, attachment.id),
+        storage.thumbnail_key(attachment.issue_id, attachment.id),
     )
 
 
-async def delete_issue_files(session: AsyncSession, issue_id: int, *, settings: Settings) -> None:
-    """For DELETE /issues/{id}: the issue's folder goes once the deletion has committed.
+async def delete_issue_files(
+    session: AsyncSession, issue_id: int, *, store: storage.ObjectStore
+) -> None:
+    """For DELETE /issues/{id}: the issue's objects go once the deletion has committed.
 
     The rows go with the issue (ON DELETE CASCADE); call this in the same transaction.
     """
-    await storage.delete_issue_files(session, settings.storage_dir, issue_id)
+    await storage.delete_prefix_after_commit(session, store, storage.issue_prefix(issue_id))
+
+
+async def check_storage(store: storage.ObjectStore) -> None:
+    """For /readyz: 503 unless the attachment store answers."""
+    try:
+        await store.check()
+    except storage.StorageError as exc:
+        raise ServiceUnavailable(
+            f"Attachment storage unreachable: {exc}", code="storage_unavailable"
+        ) from exc
 
 
 async def attachment_ids_by_issue(

@@ -11,7 +11,7 @@ protocol only:
 - deleting an issue: its files go once the deletion has committed (never before, so a
   rolled-back deletion loses nothing).
 
-The attachments domain implements it (`IssueFilesOnDisk`, in its service) and the composition
+The attachments domain implements it (`IssueFilesInStore`, in its service) and the composition
 root hands it over: `tracker.app.create_app` puts it on the application, whose
 `IssueFileStore` dependency passes it to the service, where it is a required argument of every
 function that files or deletes an issue. An application without it refuses those requests with

@@ -51,6 +51,10 @@ async def readyz(request: Request) -> Readiness:
             f"Database schema is at {current}, expected {expected}: run `tracker db upgrade`",
             code="migrations_pending",
         )
+    # And what else the app needs to serve (the attachment store: folder or bucket), each
+    # raising a 503 of its own (storage_unavailable).
+    for check in getattr(request.app.state, "readiness_checks", ()):
+        await check()
     return Readiness(status="ready", database="ok", migration=expected)
 
 

@@ -334,7 +334,9 @@ def install_realtime(app: FastAPI) -> None:
 
     async def start(app: FastAPI) -> None:
         hub.start(app.state.sessionmaker)
-        listener = Listener(hub, app.state.settings.database_url, app.state.access_cache)
+        settings = app.state.settings
+        url = settings.session_database_url or settings.database_url  # LISTEN needs a session
+        listener = Listener(hub, url, app.state.access_cache)
         app.state.realtime_listener = listener
         await listener.start()
 

@@ -21,6 +21,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from tracker.attachments.storage import open_store
 from tracker.config import Settings
 from tracker.localdb import to_libpq
 from tracker.observability.logging import configure_logging, get_logger
@@ -121,8 +122,11 @@ def run_worker(settings: Settings) -> None:
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
     assert settings.database_url
     runner.configure(settings)
+    # Opened once: the orphan sweep, handed STORAGE_DIR, finds this process's store by it.
+    open_store(settings)
     serve_metrics(settings)
-    conninfo = to_libpq(settings.database_url)
+    # The leader lock belongs to one server session: never through a transaction pooler.
+    conninfo = to_libpq(settings.session_database_url or settings.database_url)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
